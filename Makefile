@@ -1,0 +1,38 @@
+# Quick start: `make demo` and `make test` each do all their own set-up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup browser demo test lint reliability bench clean
+
+setup: $(STAMP) browser
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+browser: $(STAMP)
+	$(BIN)/python -m robots.browser ensure
+
+demo: setup
+	$(BIN)/onboard demo
+
+test: setup
+	$(BIN)/python -m pytest -m "not reliability" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy robots pages flows mock_portal
+
+reliability: setup
+	$(BIN)/python -m pytest -m reliability -s $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python benchmarks/speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

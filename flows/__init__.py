@@ -1,0 +1,1 @@
+"""Business steps of onboarding, each observing the portal before it acts."""

@@ -1,0 +1,1 @@
+"""Page objects: one class per portal screen, found by role and accessible name (PORTAL.md)."""

@@ -1,0 +1,1 @@
+"""The onboarding robot: entry points and run machinery (roster, settings, browser, CLI)."""

@@ -1,0 +1,100 @@
+"""Finding a Chromium for the robot, and installing one on a fresh machine.
+
+Order: `BROWSER_EXECUTABLE`; Playwright's own Chromium when it is installed; a system
+Chromium (Debian's `chromium`, or Chrome). `ensure_browser()` installs one when none is
+found: Debian's package where apt-get can run, else Playwright's download.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from robots.errors import SetupError
+
+# Flags that keep a system Chromium from phoning home: on a closed network each refused
+# connection costs start-up time and log noise.
+QUIET_FLAGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+_SYSTEM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def _has_playwright_chromium() -> bool:
+    cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache/ms-playwright")
+    return cache.is_dir() and any(cache.glob("chromium-*/chrome-*"))
+
+
+def find_browser() -> str | None:
+    """The executable to launch, or None to let Playwright use its own Chromium.
+
+    Raises SetupError when no browser can be found at all.
+    """
+    configured = os.environ.get("BROWSER_EXECUTABLE")
+    if configured:
+        if not Path(configured).is_file():
+            raise SetupError(f"BROWSER_EXECUTABLE={configured} does not exist.")
+        return configured
+    if _has_playwright_chromium():
+        return None
+    for name in _SYSTEM_NAMES:
+        path = shutil.which(name)
+        if path:
+            return path
+    raise SetupError(
+        "No Chromium found. Run `make browser`, set BROWSER_EXECUTABLE, "
+        "or run `playwright install chromium`."
+    )
+
+
+def launch_options(*, headless: bool = True, slow_mo: float = 0) -> dict[str, object]:
+    """Keyword arguments for `playwright.chromium.launch()`."""
+    options: dict[str, object] = {"headless": headless, "args": list(QUIET_FLAGS)}
+    executable = find_browser()
+    if executable:
+        options["executable_path"] = executable
+    if slow_mo:
+        options["slow_mo"] = slow_mo
+    return options
+
+
+def _apt_install(*packages: str) -> bool:
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        return False
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+    done = subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=False, env=env)
+    return done.returncode == 0
+
+
+def ensure_browser() -> str:
+    """Find a browser, installing one if none is there. Returns a description of it."""
+    try:
+        return find_browser() or "Playwright's Chromium"
+    except SetupError:
+        pass
+    if not _apt_install("chromium"):
+        subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=False)
+    return find_browser() or "Playwright's Chromium"
+
+
+def ensure_display_server() -> bool:
+    """Install Xvfb for headed runs on a machine without a display, where possible."""
+    return bool(shutil.which("Xvfb")) or _apt_install("xvfb", "xauth")
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "find"
+    if command == "ensure":
+        print(f"browser: {ensure_browser()}")
+        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+            print(f"xvfb: {'ready' if ensure_display_server() else 'not available'}")
+    else:
+        print(find_browser() or "Playwright's Chromium")

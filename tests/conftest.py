@@ -1,0 +1,86 @@
+"""Shared fixtures: the mock portal on a free port for the whole session, reset per test,
+and pytest-playwright pointed at the browser the robot itself would use."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mock_portal import create_app
+from mock_portal.config import PortalConfig
+from mock_portal.server import PortalServer
+from robots.browser import launch_options
+
+ADMIN_USERNAME = "admin@example.com"
+ADMIN_NAME = "Alex Admin"
+
+
+class Portal:
+    """The running mock portal as tests see it: its URL, admin account and oracle."""
+
+    def __init__(self, url: str, username: str, password: str) -> None:
+        self.url = url
+        self.username = username
+        self.password = password
+
+    def _call(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path.lstrip("/"),
+            data=data,
+            method="GET" if body is None else "POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+    def state(self) -> dict[str, Any]:
+        return self._call("__mock__/state")
+
+    def reset(self) -> None:
+        self._call("__mock__/reset", {})
+
+    def set_faults(self, profile: str = "none", **overrides: Any) -> None:
+        self._call("__mock__/faults", {"profile": profile, **overrides})
+
+    def user(self, username: str) -> dict[str, Any] | None:
+        return next((u for u in self.state()["users"] if u["username"] == username), None)
+
+
+@pytest.fixture(scope="session")
+def portal_server() -> Iterator[PortalServer]:
+    password = secrets.token_urlsafe(16)
+    config = PortalConfig(
+        admin_username=ADMIN_USERNAME, admin_password=password, admin_display_name=ADMIN_NAME
+    )
+    with PortalServer(create_app(config)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def base_url(portal_server: PortalServer) -> str:
+    return portal_server.url
+
+
+@pytest.fixture
+def portal(portal_server: PortalServer) -> Portal:
+    """The mock portal, restored to its seed with no faults."""
+    config: PortalConfig = portal_server.app.config["PORTAL"]
+    handle = Portal(portal_server.url, config.admin_username, config.admin_password)
+    handle.reset()
+    handle.set_faults("none")
+    return handle
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    options = launch_options(headless=browser_type_launch_args.get("headless", True))
+    options["args"] = [*browser_type_launch_args.get("args", []), *options["args"]]  # type: ignore[misc]
+    return {**browser_type_launch_args, **options, **{
+        k: v for k, v in browser_type_launch_args.items() if k in ("headless", "slow_mo")
+    }}

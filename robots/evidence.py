@@ -23,6 +23,8 @@ from typing import Any
 import structlog
 from playwright.sync_api import Locator, Page
 
+from robots.narrator import EVIDENCE_HIDE_CSS
+
 GENESIS = "0" * 64
 SECRET_FIELD_NAMES = re.compile(r"password|\bpin\b", re.IGNORECASE)
 MASK_COLOR = "#000000"
@@ -157,6 +159,7 @@ class EvidenceRecorder:
                 mask_color=MASK_COLOR,
                 animations="disabled",
                 caret="hide",
+                style=EVIDENCE_HIDE_CSS,
             )
         except Exception:  # evidence must never break the run; the audit line says it is missing
             return None

@@ -7,8 +7,8 @@ the portal would refuse is refused here first, before any browser starts.
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from anyascii import anyascii
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 DEFAULT_PACKAGE = "NextOSAdditionalLineLocal"
@@ -21,9 +21,11 @@ RESERVED_EXTENSIONS = frozenset({"211", "311", "411", "511", "611", "711", "811"
 
 
 def default_username(first_name: str, last_name: str) -> str:
-    """first.last, lower case, accents folded and reduced to the characters the portal allows."""
-    raw = f"{first_name}.{last_name}".lower()
-    folded = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
+    """first.last, lower case, transliterated to ASCII and reduced to the characters the portal
+    allows: 'José Núñez' -> 'jose.nunez', 'Seán O'Brien-Smith' -> 'sean.obrien-smith'."""
+    # Transliterate rather than drop what Unicode cannot decompose: 'Łukasz Strauß' must
+    # become 'lukasz.strauss', not 'ukasz.strau'.
+    folded = anyascii(f"{first_name.strip()}.{last_name.strip()}").lower()
     return _NOT_USERNAME.sub("", folded.replace(" ", "-"))
 
 

@@ -1,0 +1,469 @@
+"""Reading the roster: the CSV of new hires an admin prepares, checked before any browser starts.
+
+The roster is a spreadsheet export, so this module forgives what spreadsheets do (a UTF-8
+byte-order mark, Windows-1252 from Excel, "First Name" for `first_name`, stray spaces,
+trailing empty cells, blank lines) and refuses what would harm a run or its reports:
+unknown columns, values the portal would refuse, the same person twice, and cells a
+spreadsheet would run as a formula. Each refusal names the row (as a spreadsheet shows it:
+the header is row 1), the column and the reason in plain words; the other rows stay.
+
+Columns: first_name, last_name, email, location (required); username, phone_number,
+extension, package, device, voicemail_to_email, send_attachment, license, welcome_email
+(optional; an empty cell takes the default). A license cell of "none" assigns no licence.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from robots.errors import SetupError
+from robots.hire import NewHire, default_username, digits
+
+REQUIRED_COLUMNS = ("first_name", "last_name", "email", "location")
+OPTIONAL_COLUMNS = (
+    "username",
+    "phone_number",
+    "extension",
+    "package",
+    "device",
+    "voicemail_to_email",
+    "send_attachment",
+    "license",
+    "welcome_email",
+)
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+YES_NO_COLUMNS = frozenset({"voicemail_to_email", "send_attachment", "welcome_email"})
+
+_YES = frozenset({"yes", "y", "true", "1"})
+_NO = frozenset({"no", "n", "false", "0"})
+
+# Headers people write for the same column; everything else must name a column exactly
+# (after case, spaces and punctuation are folded).
+_ALIASES = {
+    "first": "first_name",
+    "firstname": "first_name",
+    "given_name": "first_name",
+    "last": "last_name",
+    "lastname": "last_name",
+    "surname": "last_name",
+    "family_name": "last_name",
+    "e_mail": "email",
+    "email_address": "email",
+    "user_name": "username",
+    "user_id": "username",
+    "phone": "phone_number",
+    "number": "phone_number",
+    "ext": "extension",
+    "licence": "license",
+    "voicemail_to_e_mail": "voicemail_to_email",
+    "send_a_welcome_email": "welcome_email",
+}
+
+# What a spreadsheet treats as the start of a formula (OWASP "CSV injection"). A report
+# that carries such a cell back into Excel would run it.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A phone number may start with '+' (the country code) but nothing else a formula may.
+_PHONE_FORMULA_STARTS = ("=", "-", "@")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+_UNIQUE_COLUMNS = ("username", "email", "phone_number", "extension")
+_MADE = " (made from the name)"
+
+
+@dataclass(frozen=True)
+class RosterProblem:
+    """Why a row (or the whole file) was refused, in words the admin can act on."""
+
+    row: int | None
+    column: str | None
+    reason: str
+
+    def __post_init__(self) -> None:
+        # Reasons quote cells and headers; a control character there could rewrite the
+        # admin's terminal (ANSI escapes) or split a line in a log.
+        object.__setattr__(self, "reason", _CONTROL.sub("?", self.reason))
+        if self.column is not None:
+            object.__setattr__(self, "column", _CONTROL.sub("?", self.column))
+
+    def __str__(self) -> str:
+        where = ", ".join(
+            part
+            for part in (
+                f"row {self.row}" if self.row is not None else "",
+                f"column {self.column}" if self.column else "",
+            )
+            if part
+        )
+        return f"{where}: {self.reason}" if where else self.reason
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """A row that passed every check: its spreadsheet row number and the new hire."""
+
+    row: int
+    hire: NewHire
+
+
+@dataclass
+class Roster:
+    """The readable rows of a roster file, and every problem found in it."""
+
+    path: Path
+    entries: list[RosterEntry]
+    problems: list[RosterProblem]
+    # Not refusals: things an admin may want to look at (`onboard check --strict` refuses them).
+    warnings: list[RosterProblem] = field(default_factory=list)
+    encoding: str = "utf-8"
+    rows_read: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def refused(self) -> int:
+        """How many data rows were left out of `entries`."""
+        return self.rows_read - len(self.entries)
+
+
+def spreadsheet_safe(text: str) -> str:
+    """The text made inert for a spreadsheet: a leading ' keeps = + - @ tab CR from a formula."""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def read_roster(path: Path) -> Roster:
+    """Read and check a roster file. Raises SetupError only if the file cannot be read at all."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise SetupError(f"Cannot read the roster {path}: {e.strerror or e}.") from e
+    roster = Roster(path=Path(path), entries=[], problems=[])
+    not_text = _not_text_reason(data)
+    if not_text:
+        roster.problems.append(RosterProblem(None, None, not_text))
+        return roster
+    text, roster.encoding = _decode(data)
+    if roster.encoding != "utf-8":
+        roster.warnings.append(
+            RosterProblem(
+                None,
+                None,
+                f"the file is not UTF-8; it was read as {roster.encoding}: check accented "
+                "names, or save it from the spreadsheet as 'CSV UTF-8'",
+            )
+        )
+    if not text.strip():
+        roster.problems.append(
+            RosterProblem(
+                None, None, f"the file is empty: the first row must name the columns ({_named()})"
+            )
+        )
+        return roster
+    _read_rows(text, roster)
+    if roster.rows_read == 0 and roster.ok:
+        roster.warnings.append(RosterProblem(None, None, "the roster has no rows after the header"))
+    roster.problems.sort(key=_problem_order)
+    roster.warnings.sort(key=_problem_order)
+    return roster
+
+
+def _not_text_reason(data: bytes) -> str | None:
+    if data.startswith(b"PK\x03\x04"):
+        return "this is a workbook or zip file, not CSV: save it from the spreadsheet as CSV"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "this is an old Excel workbook (.xls), not CSV: save it from Excel as CSV"
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "this file holds binary data, not CSV text"
+    return None
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """The text and the name of the encoding it was read with."""
+    # Excel's "Unicode text" export is UTF-16 with a byte-order mark.
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        # Five bytes are undefined in Windows-1252; Latin-1 reads every byte.
+        return data.decode("latin-1"), "Latin-1"
+
+
+def _column_key(header: str) -> str:
+    """'First Name', 'FirstName', 'first-name ' -> 'first_name'."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", header.strip())
+    key = re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
+    return _ALIASES.get(key, key)
+
+
+def _named(columns: Iterable[str] = REQUIRED_COLUMNS) -> str:
+    return ", ".join(columns)
+
+
+def _delimiter(text: str) -> str:
+    # Spreadsheets in locales that write decimal commas export with ';'.
+    header = text.lstrip().split("\n", 1)[0]
+    for candidate in (",", ";", "\t"):
+        if candidate in header:
+            return candidate
+    return ","
+
+
+def _read_rows(text: str, roster: Roster) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    columns: list[str | None] | None = None
+    identities: list[tuple[int, dict[str, str]]] = []
+    row_number = 0
+    try:
+        for row_number, cells in enumerate(reader, start=1):
+            if columns is None:
+                if not any(cell.strip() for cell in cells):
+                    continue  # blank lines above the header
+                columns = _read_header(row_number, cells, roster)
+                if columns is None:
+                    return
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue
+            roster.rows_read += 1
+            entry, identity = _read_row(row_number, columns, cells, roster)
+            identities.append((row_number, identity))
+            if entry is not None:
+                roster.entries.append(entry)
+    except csv.Error as e:
+        roster.problems.append(
+            RosterProblem(
+                row_number + 1,
+                None,
+                f"cannot be read as CSV ({e}); rows from here on were not read",
+            )
+        )
+    _refuse_duplicates(identities, roster)
+    _warn_same_names(roster)
+
+
+def _read_header(row: int, cells: list[str], roster: Roster) -> list[str | None] | None:
+    """The canonical column of each header cell (None for an empty one), or None if unusable."""
+    keys = [_column_key(cell) if cell.strip() else None for cell in cells]
+    if not any(key in COLUMNS for key in keys):
+        roster.problems.append(
+            RosterProblem(
+                row,
+                None,
+                f"is not a roster header: the first row must name the columns ({_named()}, "
+                "and optionally " + _named(OPTIONAL_COLUMNS) + ")",
+            )
+        )
+        return None
+    problems: list[RosterProblem] = []
+    seen: dict[str, int] = {}
+    for index, (cell, key) in enumerate(zip(cells, keys, strict=True), start=1):
+        if key is None:
+            continue
+        if key not in COLUMNS:
+            guess = difflib.get_close_matches(key, COLUMNS, n=1)
+            hint = (
+                f" (did you mean {guess[0]}?)" if guess else f"; the columns are {_named(COLUMNS)}"
+            )
+            problems.append(
+                RosterProblem(row, _cut(cell.strip(), 40), f"is not a roster column{hint}")
+            )
+        elif key in seen:
+            problems.append(
+                RosterProblem(
+                    row, key, f"appears twice in the header (columns {seen[key]} and {index})"
+                )
+            )
+        else:
+            seen[key] = index
+    problems.extend(
+        RosterProblem(row, column, "required column is missing from the header")
+        for column in REQUIRED_COLUMNS
+        if column not in seen
+    )
+    if problems:
+        # A misnamed column means the admin's values for it would be silently dropped:
+        # no row is trusted until the header is right.
+        roster.problems.extend(problems)
+        return None
+    return keys
+
+
+def _read_row(
+    row: int, columns: list[str | None], cells: list[str], roster: Roster
+) -> tuple[RosterEntry | None, dict[str, str]]:
+    """The row's entry (None when refused) and what must be unique in it."""
+    problems: list[RosterProblem] = []
+    extra = [cell for cell in cells[len(columns) :] if cell.strip()]
+    if extra:
+        problems.append(
+            RosterProblem(
+                row, None, f"has {len(cells)} cells but the header names {len(columns)} columns"
+            )
+        )
+    values: dict[str, Any] = {}
+    for column, raw in zip(columns, cells, strict=False):
+        if column is None:
+            if raw.strip():
+                problems.append(
+                    RosterProblem(row, None, "has a value under a header cell that is empty")
+                )
+            continue
+        value = raw.strip()
+        if not value:
+            continue  # empty cell: the default applies
+        reason = _cell_problem(column, value)
+        if reason:
+            problems.append(RosterProblem(row, column, reason))
+        elif column in YES_NO_COLUMNS:
+            values[column] = value.lower() in _YES
+        elif column == "license" and value.lower() == "none":
+            values[column] = None
+        else:
+            values[column] = value
+    refused_columns = {problem.column for problem in problems}
+    hire: NewHire | None = None
+    try:
+        hire = NewHire(**values)
+    except ValidationError as e:
+        for error in e.errors():
+            column, reason = _translate(error)
+            if column not in refused_columns or column is None:
+                problems.append(RosterProblem(row, column, reason))
+    identity = _identity(hire, values)
+    if problems or hire is None:
+        roster.problems.extend(problems)
+        return None, identity
+    return RosterEntry(row=row, hire=hire), identity
+
+
+def _identity(hire: NewHire | None, values: dict[str, Any]) -> dict[str, str]:
+    """What must be unique in the file, taken from a refused row too: then the admin sees
+    a duplicate in the same pass as the row's other problems, not after fixing them."""
+    if hire is not None:
+        found = {column: getattr(hire, column) for column in _UNIQUE_COLUMNS}
+        if hire.username == default_username(hire.first_name, hire.last_name):
+            found["username"] = f"{hire.username}{_MADE}"
+        return {column: str(value) for column, value in found.items() if value}
+    identity = {
+        column: str(values[column]).strip()
+        for column in ("username", "email", "extension")
+        if values.get(column)
+    }
+    if "username" not in identity and values.get("first_name") and values.get("last_name"):
+        made = default_username(values["first_name"], values["last_name"])
+        if made.strip(".-"):
+            identity["username"] = f"{made}{_MADE}"
+    if values.get("phone_number") and len(digits(values["phone_number"])) == 10:
+        identity["phone_number"] = digits(values["phone_number"])
+    return identity
+
+
+def _cell_problem(column: str, value: str) -> str | None:
+    if _CONTROL.search(value):
+        return "holds a line break or control character"
+    if column in YES_NO_COLUMNS:
+        if value.lower() in _YES | _NO:
+            return None
+        return f"must be yes or no, not {_shown(value)}"
+    starts = _PHONE_FORMULA_STARTS if column == "phone_number" else _FORMULA_STARTS
+    if value.startswith(starts):
+        return (
+            f"starts with '{value[0]}', which a spreadsheet would run as a formula; "
+            "remove that character"
+        )
+    return None
+
+
+def _translate(error: Any) -> tuple[str | None, str]:
+    """A pydantic error as (column, plain reason)."""
+    loc = error.get("loc") or ()
+    column: str | None = str(loc[0]) if loc else None
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    given = error.get("input")
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    if column is None:
+        # Model-level rules name their column first: "username: cannot be derived ...".
+        named = re.match(r"^(\w+): (.*)$", message)
+        if named and named.group(1) in COLUMNS:
+            column, message = named.group(1), named.group(2)
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return column, "is required but empty"
+    if kind in ("string_too_long", "too_long"):
+        length = ctx.get("actual_length") or (len(given) if isinstance(given, str) else None)
+        has = f" (this one has {length})" if length else ""
+        return column, f"is too long: at most {ctx.get('max_length')} characters{has}"
+    return column, message
+
+
+def _refuse_duplicates(identities: list[tuple[int, dict[str, str]]], roster: Roster) -> None:
+    """Refuse every row that shares a username, email, number or extension with another:
+    the portal would refuse the second, and which of them the admin meant is not ours to guess."""
+    refused: set[int] = set()
+    for column in _UNIQUE_COLUMNS:
+        rows_by_key: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for row, identity in identities:
+            if column in identity:
+                shown = identity[column]
+                rows_by_key[shown.removesuffix(_MADE).casefold()].append((row, shown))
+        for same in rows_by_key.values():
+            if len(same) < 2:
+                continue
+            for row, shown in same:
+                others = [other for other, _ in same if other != row]
+                where = "row" if len(others) == 1 else "rows"
+                roster.problems.append(
+                    RosterProblem(row, column, f"{shown} also on {where} {_and(others)}")
+                )
+                refused.add(row)
+    roster.entries = [entry for entry in roster.entries if entry.row not in refused]
+
+
+def _warn_same_names(roster: Roster) -> None:
+    rows_by_name: dict[str, list[int]] = defaultdict(list)
+    for entry in roster.entries:
+        rows_by_name[entry.hire.full_name.casefold()].append(entry.row)
+    for rows in rows_by_name.values():
+        for row in rows[1:]:
+            roster.warnings.append(
+                RosterProblem(row, None, f"the same name is on row {rows[0]}: one person twice?")
+            )
+
+
+def _and(numbers: list[int]) -> str:
+    text = [str(number) for number in numbers]
+    return text[0] if len(text) == 1 else ", ".join(text[:-1]) + " and " + text[-1]
+
+
+def _cut(value: str, limit: int) -> str:
+    # A huge cell must not flood the admin's terminal or the report.
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _shown(value: str, limit: int = 30) -> str:
+    """A cell value quoted for a message, cut short."""
+    return f"'{_cut(value, limit)}'"
+
+
+def _problem_order(problem: RosterProblem) -> tuple[int, int]:
+    order = COLUMNS.index(problem.column) if problem.column in COLUMNS else -1
+    return (problem.row if problem.row is not None else 0, order)

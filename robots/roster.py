@@ -74,7 +74,9 @@ _ALIASES = {
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A phone number may start with '+' (the country code) but nothing else a formula may.
 _PHONE_FORMULA_STARTS = ("=", "-", "@")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 controls (C1 holds a terminal escape, 0x9b) and the bidi overrides that can
+# make a name read differently on screen than in the portal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 _UNIQUE_COLUMNS = ("username", "email", "phone_number", "extension")
 _MADE = " (made from the name)"
@@ -147,7 +149,7 @@ def read_roster(path: Path) -> Roster:
     try:
         data = Path(path).read_bytes()
     except OSError as e:
-        raise SetupError(f"Cannot read the roster {path}: {e.strerror or e}.") from e
+        raise SetupError(f"The roster {path} cannot be read: {e.strerror or e}.") from e
     roster = Roster(path=Path(path), entries=[], problems=[])
     not_text = _not_text_reason(data)
     if not_text:
@@ -229,21 +231,21 @@ def _delimiter(text: str) -> str:
 
 def _read_rows(text: str, roster: Roster) -> None:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    header_row: int | None = None
     columns: list[str | None] | None = None
     identities: list[tuple[int, dict[str, str]]] = []
     row_number = 0
     try:
         for row_number, cells in enumerate(reader, start=1):
-            if columns is None:
-                if not any(cell.strip() for cell in cells):
-                    continue  # blank lines above the header
-                columns = _read_header(row_number, cells, roster)
-                if columns is None:
-                    return
-                continue
             if not any(cell.strip() for cell in cells):
+                continue  # a blank line, or blank lines above the header
+            if header_row is None:
+                header_row = row_number
+                columns = _read_header(row_number, cells, roster)
                 continue
             roster.rows_read += 1
+            if columns is None:
+                continue  # counted as refused: the header problem stands for every row
             entry, identity = _read_row(row_number, columns, cells, roster)
             identities.append((row_number, identity))
             if entry is not None:
@@ -379,7 +381,7 @@ def _identity(hire: NewHire | None, values: dict[str, Any]) -> dict[str, str]:
 
 def _cell_problem(column: str, value: str) -> str | None:
     if _CONTROL.search(value):
-        return "holds a line break or control character"
+        return "holds a line break or an invisible control character"
     if column in YES_NO_COLUMNS:
         if value.lower() in _YES | _NO:
             return None

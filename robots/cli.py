@@ -1,0 +1,222 @@
+"""The `onboard` command: the admin's and the nightly scheduler's way into the robot.
+
+`onboard --help` must answer at once, so this module imports only Typer at load time;
+Playwright, Flask, pydantic and Rich are imported inside the commands that use them.
+
+Exit codes, the same for every command (a scheduler and a shell script rely on them):
+0 everything done, 1 some users failed or were refused, 2 the run could not start
+(settings, browser, sign-in, unreadable roster; also Typer's own usage errors),
+130 interrupted.
+
+Adding a command: a function under `@app.command()` that takes the shared arguments and
+options below, does its work inside `with exit_codes():`, calls `settings_for(portal_url)` if it
+needs settings, and ends with `raise typer.Exit(code)` for anything but success.
+Passwords and PINs come only from the environment or `.env`, never from an option.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from robots.roster import Roster
+    from robots.settings import Settings
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    FAILED = 1
+    CANNOT_START = 2
+    INTERRUPTED = 130
+
+
+app = typer.Typer(
+    name="onboard",
+    help="Onboard new employees into the Nextiva Voice admin portal from a roster CSV.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Shared arguments and options: every command that takes a roster or drives the portal
+# spells them the same way.
+RosterArgument = Annotated[
+    Path,
+    typer.Argument(
+        help="The roster CSV, one new hire per row (see examples/roster.csv).",
+        show_default=False,
+    ),
+]
+PortalUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--portal-url", help="The portal's start URL; overrides PORTAL_URL.", show_default=False
+    ),
+]
+HeadedOption = Annotated[
+    bool, typer.Option("--headed", help="Show the browser, for an admin watching the run.")
+]
+SlowMoOption = Annotated[
+    int, typer.Option("--slow-mo", min=0, max=10_000, help="Pause this many ms between actions.")
+]
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Treat warnings (for example a non-UTF-8 file) as problems."),
+]
+
+
+@cache
+def console() -> Console:
+    """Standard output, for results."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+@cache
+def err_console() -> Console:
+    """Standard error, for warnings and why a command stopped."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@cache
+def load_env() -> None:
+    """Load `.env` from the current directory into the environment, once.
+
+    The settings read `.env` by themselves, but other parts (the browser finder's
+    BROWSER_EXECUTABLE, the mock portal) read the environment directly.
+    """
+    from dotenv import load_dotenv
+
+    from robots.settings import ENV_FILE, env_file_warning
+
+    load_dotenv(ENV_FILE, override=False)
+    warning = env_file_warning()
+    if warning:
+        say_warning(warning)
+
+
+def settings_for(portal_url: str | None = None) -> Settings:
+    """The run's settings (after `.env`); a missing one stops the command with exit code 2."""
+    from robots.settings import load_settings as load
+
+    load_env()
+    return load(portal_url)
+
+
+def say_warning(text: str) -> None:
+    from rich.markup import escape
+
+    err_console().print(f"[yellow]Warning:[/] {escape(text)}")
+
+
+@contextmanager
+def exit_codes() -> Iterator[None]:
+    """Turn the ways a command can stop into the exit-code convention, with one plain line."""
+    from robots.errors import SetupError, SignInError
+
+    try:
+        yield
+    except (SetupError, SignInError) as e:
+        from rich.markup import escape
+
+        err_console().print(f"[red]Cannot start:[/] {escape(str(e))}")
+        raise typer.Exit(ExitCode.CANNOT_START) from None
+    except KeyboardInterrupt:
+        err_console().print("[red]Interrupted.[/]")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+
+
+def read_roster(path: Path) -> Roster:
+    """The roster at `path`; an unreadable file stops the command with exit code 2."""
+    from robots.roster import read_roster as read
+
+    return read(path)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def show_roster(roster: Roster, *, strict: bool = False, accepted: bool = True) -> None:
+    """The roster in row order, one line each: what the robot will do with a row, or why
+    it refuses it (`row 4, column email: reason`). File-wide findings come first."""
+    from rich.markup import escape
+
+    refused = "[red]refused[/]"
+    lines: list[tuple[int, str]] = []
+    if accepted:
+        for entry in roster.entries:
+            hire = entry.hire
+            line = hire.phone_number or "first free number"
+            if hire.extension:
+                line += f" x{hire.extension}"
+            text = (
+                f"row {entry.row}: {hire.username} ({hire.full_name}, {hire.email}), "
+                f"{hire.location}, {line}"
+            )
+            lines.append((entry.row, f"[green]ok[/]       {escape(text)}"))
+    lines.extend((p.row or 0, f"{refused}  {escape(str(p))}") for p in roster.problems)
+    label = refused if strict else "[yellow]warning[/]"
+    lines.extend((w.row or 0, f"{label}  {escape(str(w))}") for w in roster.warnings)
+    # sorted() is stable: within a row, problems keep their column order.
+    for _, line in sorted(lines, key=lambda item: item[0]):
+        console().print(line)
+
+
+@app.command()
+def check(
+    roster: RosterArgument,
+    strict: StrictOption = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Show only problems and the summary.")
+    ] = False,
+) -> None:
+    """Check a roster offline: every row the portal would refuse, with row, column and reason."""
+    with exit_codes():
+        result = read_roster(roster)
+        show_roster(result, strict=strict, accepted=not quiet)
+        summary = f"{plural(len(result.entries), 'row')} ok, {result.refused} refused"
+        if result.warnings:
+            summary += f", {plural(len(result.warnings), 'warning')}"
+        failed = not result.ok or (strict and bool(result.warnings))
+        console().print(summary, style="red" if failed else "green")
+        if failed:
+            raise typer.Exit(ExitCode.FAILED)
+
+
+@app.command()
+def portal(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")] = 0,
+    faults: Annotated[
+        str, typer.Option(help="Fault profile: slow pages, errors, expired sessions.")
+    ] = "none",
+    variant: Annotated[str, typer.Option(help="UI variant of the mock portal.")] = "a",
+) -> None:
+    """Run the mock portal on this machine, for demos and trying the robot safely."""
+    with exit_codes():
+        from mock_portal.serve import run
+
+        run(host, port, faults, variant)
+
+
+def main() -> None:
+    """The `onboard` console script."""
+    app(prog_name="onboard")
+
+
+if __name__ == "__main__":
+    main()

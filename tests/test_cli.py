@@ -1,0 +1,194 @@
+"""The `onboard` command line: exit codes, what it prints, and what it refuses to take."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from robots import cli
+from robots.cli import ExitCode, app
+
+ROSTERS = Path(__file__).parent / "rosters"
+EXAMPLE = Path(__file__).parent.parent / "examples" / "roster.csv"
+REPO = Path(__file__).parent.parent
+
+runner = CliRunner()
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False
+    )
+
+
+def test_help_lists_the_commands() -> None:
+    """`onboard --help` answers, under the name the admin types."""
+    done = subprocess.run(
+        [sys.executable, "-m", "robots.cli", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Usage: onboard" in done.stdout
+    assert "check" in done.stdout
+    assert "portal" in done.stdout
+
+
+def test_importing_the_cli_loads_no_browser_web_or_model_library() -> None:
+    """--help stays fast because Playwright, Flask, pydantic and Rich load only in commands."""
+    done = _python(
+        "import sys, robots.cli\n"
+        "heavy = ('playwright', 'flask', 'werkzeug', 'pydantic', 'pydantic_settings', 'rich',"
+        " 'mock_portal', 'dotenv')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_clean_roster_exits_zero_and_shows_what_will_happen() -> None:
+    """Every row of the example roster is listed with its username, and the summary is green."""
+    result = runner.invoke(app, ["check", str(EXAMPLE)])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "ok       row 2: renee.dubois (Renée Dubois, renee.dubois@example.com)" in result.stdout
+    assert "ok       row 3: mjohnson" in result.stdout
+    assert result.stdout.strip().endswith("5 rows ok, 0 refused")
+
+
+def test_a_roster_with_problems_exits_one_and_names_row_and_column() -> None:
+    """Each problem is one line a person can act on, and the summary counts both kinds."""
+    result = runner.invoke(app, ["check", str(ROSTERS / "bad_email.csv")])
+    assert result.exit_code == ExitCode.FAILED
+    lines = result.stdout.splitlines()
+    assert lines[-2].startswith("refused  row 4, column email: value is not a valid email address")
+    assert lines[-1] == "2 rows ok, 1 refused"
+
+
+def test_quiet_shows_only_problems_and_the_summary() -> None:
+    """--quiet leaves out the accepted rows."""
+    result = runner.invoke(app, ["check", "--quiet", str(ROSTERS / "duplicate_username.csv")])
+    assert result.exit_code == ExitCode.FAILED
+    assert result.stdout.splitlines() == [
+        "refused  row 3, column username: dana.smith (made from the name) also on row 5",
+        "refused  row 5, column username: Dana.Smith also on row 3",
+        "2 rows ok, 2 refused",
+    ]
+
+
+def test_strict_refuses_what_is_otherwise_a_warning(tmp_path: Path) -> None:
+    """A Windows-1252 file passes plain check with a warning, and fails --strict."""
+    roster = tmp_path / "excel.csv"
+    roster.write_bytes(
+        "first_name,last_name,email,location\nJosé,Núñez,j@example.com,Phoenix HQ\n".encode(
+            "cp1252"
+        )
+    )
+    relaxed = runner.invoke(app, ["check", str(roster)])
+    assert relaxed.exit_code == ExitCode.OK
+    assert "warning  the file is not UTF-8" in relaxed.stdout
+    assert "1 row ok, 0 refused, 1 warning" in relaxed.stdout
+    strict = runner.invoke(app, ["check", "--strict", str(roster)])
+    assert strict.exit_code == ExitCode.FAILED
+    assert "refused  the file is not UTF-8" in strict.stdout
+
+
+def test_an_unreadable_roster_cannot_start(tmp_path: Path) -> None:
+    """A missing file is exit code 2, with the reason on standard error."""
+    result = runner.invoke(app, ["check", str(tmp_path / "nowhere.csv")])
+    assert result.exit_code == ExitCode.CANNOT_START
+    assert "Cannot start: The roster" in result.stderr
+    assert "No such file or directory" in result.stderr
+    assert result.stdout == ""
+
+
+def test_markup_in_a_roster_is_printed_as_text(tmp_path: Path) -> None:
+    """Square brackets (allowed in usernames) are not read as Rich markup."""
+    roster = tmp_path / "brackets.csv"
+    roster.write_text(
+        "first_name,last_name,email,location,username\n"
+        "Bo,Wu,bo@example.com,Austin Office,[bold]bo\n"
+    )
+    result = runner.invoke(app, ["check", str(roster)])
+    assert result.exit_code == ExitCode.OK
+    assert "row 2: [bold]bo (Bo Wu" in result.stdout
+
+
+def test_an_interrupted_command_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C is exit code 130, the shell's convention, not a traceback."""
+
+    def interrupted(path: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("robots.roster.read_roster", interrupted)
+    result = runner.invoke(app, ["check", str(EXAMPLE)])
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert "Interrupted." in result.stderr
+
+
+def test_usage_errors_cannot_start() -> None:
+    """A missing argument or an unknown option is exit code 2."""
+    assert runner.invoke(app, ["check"]).exit_code == ExitCode.CANNOT_START
+    assert runner.invoke(app, ["check", "--nope", str(EXAMPLE)]).exit_code == 2
+
+
+def test_portal_runs_the_mock_portal_with_the_given_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`onboard portal` hands host, port, faults and variant to mock_portal.serve.run."""
+    calls: list[tuple[str, int, str, str]] = []
+    serve = types.ModuleType("mock_portal.serve")
+    serve.run = lambda host, port, faults, variant: calls.append((host, port, faults, variant))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "mock_portal.serve", serve)
+    assert runner.invoke(app, ["portal"]).exit_code == ExitCode.OK
+    args = ["portal", "--port", "8123", "--faults", "flaky", "--variant", "b"]
+    assert runner.invoke(app, args).exit_code == ExitCode.OK
+    assert calls == [("127.0.0.1", 0, "none", "a"), ("127.0.0.1", 8123, "flaky", "b")]
+
+
+def test_no_command_takes_a_password_on_the_command_line() -> None:
+    """Secrets come from the environment or .env: a command line shows in `ps` and history."""
+    commands = getattr(typer.main.get_command(app), "commands", {})
+    assert {"check", "portal"} <= set(commands)
+    for name, command in commands.items():
+        for param in command.params:
+            text = " ".join([param.name or "", *getattr(param, "opts", [])]).lower()
+            words = set(re.split(r"[^a-z]+", text))
+            assert not words & {"password", "passwd", "pw", "pin", "secret"}, (
+                f"onboard {name} takes {param.name}"
+            )
+
+
+def test_settings_for_loads_env_file_into_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """.env reaches both the settings and the environment other parts read, with a warning
+    when other users could read it."""
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if "PORTAL" not in k})
+    monkeypatch.chdir(tmp_path)
+    env = tmp_path / ".env"
+    env.write_text(
+        "PORTAL_URL=http://127.0.0.1:5000/\nPORTAL_USERNAME=admin@example.com\n"
+        "PORTAL_PASSWORD=s3cret-for-tests\nBROWSER_EXECUTABLE=/usr/bin/chromium\n"
+    )
+    env.chmod(0o644)
+    cli.load_env.cache_clear()
+    warnings: list[str] = []
+    monkeypatch.setattr(cli, "say_warning", warnings.append)
+    try:
+        settings = cli.settings_for()
+    finally:
+        cli.load_env.cache_clear()
+    assert settings.portal_url == "http://127.0.0.1:5000/"
+    assert os.environ["BROWSER_EXECUTABLE"] == "/usr/bin/chromium"
+    assert len(warnings) == 1 and "chmod 600" in warnings[0]
+    assert "s3cret-for-tests" not in warnings[0]

@@ -1,0 +1,44 @@
+"""The device step: Generic SIP Phone (or the hire's device) with a generated password."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+from flows.navigate import open_user_page, step_errors
+from flows.steps import ALREADY_DONE, CHANGED, NoWitness, StepOutcome, Witness
+from robots.hire import NewHire
+
+DEVICE = "device"
+
+
+def current_device(page: Page, hire: NewHire) -> str:
+    """Observe: the device the hire's Device section shows."""
+    return open_user_page(page, hire).device.device()
+
+
+def set_up_device(page: Page, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
+    """Give the hire `hire.device` (Generate a password, Save) unless it already shows."""
+    witness = witness or NoWitness()
+    with step_errors(hire, DEVICE):
+        section = open_user_page(page, hire).device
+        before = section.device()
+        if before == hire.device:
+            outcome = StepOutcome(
+                step=DEVICE,
+                action=ALREADY_DONE,
+                before={"device": before},
+                after={"device": before},
+            )
+        else:
+            section.open()
+            witness.before_write(page, DEVICE, f"set up {hire.device} for {hire.username}")
+            section.set_up(hire.device, authentication_name=hire.username)
+            outcome = StepOutcome(
+                step=DEVICE,
+                action=CHANGED,
+                before={"device": before},
+                after={"device": hire.device},
+                detail="authentication password generated",
+            )
+    witness.after_step(page, outcome)
+    return outcome

@@ -1,0 +1,103 @@
+"""Onboarding one hire end to end, and planning it without writing anything.
+
+`onboard_user` runs the steps in the procedure's order (seed 000); each observes first and
+acts only on what differs, so running it again changes nothing. `plan_user` observes the
+same things and says what each step would do.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+from flows.device import DEVICE, set_up_device
+from flows.licensing import LICENSE, assign_license, observe_license
+from flows.navigate import differences, find_user, open_user_page, step_errors
+from flows.steps import (
+    ALREADY_DONE,
+    BLOCKED,
+    CHANGE,
+    CONFLICT,
+    CREATE,
+    StepOutcome,
+    StepPlan,
+    Witness,
+)
+from flows.users import CREATE_USER, E911_ADDRESS, confirm_e911, create_user
+from flows.voicemail import VOICEMAIL, same, set_voicemail, wanted_settings
+from robots.hire import NewHire
+
+LATER_STEPS = (E911_ADDRESS, DEVICE, VOICEMAIL, LICENSE)
+
+
+def onboard_user(page: Page, hire: NewHire, witness: Witness | None = None) -> list[StepOutcome]:
+    """Run every step for `hire`; returns what each did. Raises the first step's error."""
+    return [
+        create_user(page, hire, witness),
+        confirm_e911(page, hire, witness),
+        set_up_device(page, hire, witness),
+        set_voicemail(page, hire, witness),
+        assign_license(page, hire, witness),
+    ]
+
+
+def plan_user(page: Page, hire: NewHire) -> list[StepPlan]:
+    """What `onboard_user` would do for `hire`, step by step. Observes only, saves nothing."""
+    with step_errors(hire, CREATE_USER):
+        _, row = find_user(page, hire)
+    if row is None:
+        return [StepPlan(CREATE_USER, CREATE, f"add {hire.username}")] + [
+            StepPlan(step, BLOCKED, "after create user") for step in LATER_STEPS
+        ]
+    mismatch = differences(row, hire)
+    if mismatch:
+        detail = f"{hire.username} belongs to someone else: " + "; ".join(mismatch)
+        return [StepPlan(CREATE_USER, CONFLICT, detail)] + [
+            StepPlan(step, BLOCKED, "username conflict") for step in LATER_STEPS
+        ]
+    plans = [StepPlan(CREATE_USER, ALREADY_DONE, f"{hire.username} exists")]
+    # One visit to the user's page serves the three sections observed next.
+    with step_errors(hire, E911_ADDRESS):
+        user_page = open_user_page(page, hire)
+        confirmed = user_page.profile.e911_confirmed()
+    plans.append(
+        StepPlan(E911_ADDRESS, ALREADY_DONE, "Confirmed")
+        if confirmed
+        else StepPlan(E911_ADDRESS, CHANGE, "Not confirmed -> Confirmed")
+    )
+    with step_errors(hire, DEVICE):
+        device = user_page.device.device()
+    plans.append(
+        StepPlan(DEVICE, ALREADY_DONE, device)
+        if device == hire.device
+        else StepPlan(DEVICE, CHANGE, f"{device or 'none'} -> {hire.device}")
+    )
+    with step_errors(hire, VOICEMAIL):
+        voicemail = user_page.voicemail.settings()
+    wanted = wanted_settings(hire)
+    plans.append(
+        StepPlan(VOICEMAIL, ALREADY_DONE, voicemail.email)
+        if same(voicemail, wanted)
+        else StepPlan(
+            VOICEMAIL,
+            CHANGE,
+            f"email {voicemail.email or 'none'} -> {wanted.email}, "
+            f"attachment {voicemail.send_attachment} -> {wanted.send_attachment}",
+        )
+    )
+    plans.append(_plan_license(page, hire))
+    return plans
+
+
+def _plan_license(page: Page, hire: NewHire) -> StepPlan:
+    if hire.license is None:
+        return StepPlan(LICENSE, ALREADY_DONE, "no licence requested")
+    with step_errors(hire, LICENSE):
+        state, _ = observe_license(page, hire, hire.license)
+    if state.held:
+        return StepPlan(LICENSE, ALREADY_DONE, hire.license)
+    if state.held is None:
+        return StepPlan(LICENSE, BLOCKED, f"the Assign screen does not list {hire.username}")
+    if state.seats is not None and state.seats[0] >= state.seats[1]:
+        used, total = state.seats
+        return StepPlan(LICENSE, BLOCKED, f"no {hire.license} seat left ({used} of {total} used)")
+    return StepPlan(LICENSE, CHANGE, f"assign {hire.license}")

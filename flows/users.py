@@ -1,0 +1,109 @@
+"""The first two steps: create the user (Users > Add Users) and confirm their E911 address.
+
+The user exists from the moment the Create User form's Save & Continue succeeds; the E911
+confirmation is a second save. A run stopped between the two leaves the user with E911
+"Not confirmed", which the next run's `confirm_e911` finishes.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from playwright.sync_api import Page
+
+from flows.navigate import conflict, differences, find_user, open_user_page, step_errors
+from flows.steps import ALREADY_DONE, CHANGED, CREATED, NoWitness, StepOutcome, Witness
+from pages.create_user import CreateUserPage
+from pages.e911_address import E911AddressPage
+from robots.errors import BusinessError, ConflictError
+from robots.hire import NewHire
+
+CREATE_USER = "create user"
+E911_ADDRESS = "E911 address"
+USERNAME_TAKEN = "Username already exists"
+
+# The user whose E911 Address screen `create_user` left open on this page: the next step
+# confirms it there instead of going round through Users Overview.
+_e911_open_for: weakref.WeakKeyDictionary[Page, str] = weakref.WeakKeyDictionary()
+
+
+def create_user(page: Page, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
+    """Create the hire's user unless it exists; a username held by someone else is a conflict.
+
+    Ends on the E911 Address screen after creating (confirm_e911 continues from there).
+    Raises ConflictError, BusinessError (the portal's words), PortalError.
+    """
+    witness = witness or NoWitness()
+    with step_errors(hire, CREATE_USER):
+        _e911_open_for.pop(page, None)
+        overview, row = find_user(page, hire)
+        if row is not None:
+            if differences(row, hire):
+                raise conflict(row, hire)
+            outcome = StepOutcome(
+                step=CREATE_USER,
+                action=ALREADY_DONE,
+                before=_listed(row.username, row.extension, row.phone_number),
+                after=_listed(row.username, row.extension, row.phone_number),
+                detail=f"{hire.username} exists",
+            )
+        else:
+            overview.open_add_users()
+            form = CreateUserPage(page)
+            saved = form.fill(hire)
+            witness.before_write(page, CREATE_USER, f"Create User {hire.username}")
+            try:
+                form.save_and_continue()
+            except BusinessError as refused:
+                if USERNAME_TAKEN.lower() in refused.message.lower():
+                    # Taken elsewhere in the portal, outside this account's Users list.
+                    raise ConflictError(refused.message) from refused
+                raise
+            _e911_open_for[page] = hire.username
+            outcome = StepOutcome(
+                step=CREATE_USER,
+                action=CREATED,
+                before={},
+                after=_listed(hire.username, saved.extension, saved.phone_number),
+                detail=f"created {hire.username}",
+            )
+    witness.after_step(page, outcome)
+    return outcome
+
+
+def _listed(username: str, extension: str, phone_number: str) -> dict[str, object]:
+    return {"username": username, "extension": extension, "phone number": phone_number}
+
+
+def e911_confirmed(page: Page, hire: NewHire) -> bool:
+    """Observe: whether the hire's profile says E911 Status Confirmed."""
+    return open_user_page(page, hire).profile.e911_confirmed()
+
+
+def confirm_e911(page: Page, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
+    """Confirm the hire's E911 address unless the profile already says Confirmed."""
+    witness = witness or NoWitness()
+    with step_errors(hire, E911_ADDRESS):
+        screen = E911AddressPage(page)
+        if _e911_open_for.pop(page, None) == hire.username and screen.is_shown():
+            # Straight on from Create User, as the procedure does.
+            witness.before_write(page, E911_ADDRESS, f"confirm E911 address of {hire.username}")
+            screen.confirm(hire.full_name)
+            action = CHANGED
+        else:
+            profile = open_user_page(page, hire).profile
+            if profile.e911_confirmed():
+                action = ALREADY_DONE
+            else:
+                profile.open_e911_confirmation()
+                witness.before_write(page, E911_ADDRESS, f"confirm E911 address of {hire.username}")
+                screen.confirm(hire.full_name)
+                action = CHANGED
+        outcome = StepOutcome(
+            step=E911_ADDRESS,
+            action=action,
+            before={"E911 status": "Confirmed" if action == ALREADY_DONE else "Not confirmed"},
+            after={"E911 status": "Confirmed"},
+        )
+    witness.after_step(page, outcome)
+    return outcome

@@ -1,0 +1,55 @@
+"""The voicemail step: voicemail email address and "Send Attachment Of Message"."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+from flows.navigate import open_user_page, step_errors
+from flows.steps import ALREADY_DONE, CHANGED, NoWitness, StepOutcome, Witness
+from pages.user_page import VoicemailSettings
+from robots.hire import NewHire
+
+VOICEMAIL = "voicemail"
+
+
+def wanted_settings(hire: NewHire) -> VoicemailSettings:
+    """The voicemail settings the hire should have."""
+    return VoicemailSettings(email=str(hire.email), send_attachment=hire.send_attachment)
+
+
+def same(current: VoicemailSettings, wanted: VoicemailSettings) -> bool:
+    """Whether the settings agree (email addresses compare case-insensitively)."""
+    return (
+        current.email.casefold() == wanted.email.casefold()
+        and current.send_attachment == wanted.send_attachment
+    )
+
+
+def _shown(settings: VoicemailSettings) -> dict[str, object]:
+    return {"email": settings.email, "send attachment": settings.send_attachment}
+
+
+def current_voicemail(page: Page, hire: NewHire) -> VoicemailSettings:
+    """Observe: the voicemail settings of the hire, read from the editor without saving."""
+    return open_user_page(page, hire).voicemail.settings()
+
+
+def set_voicemail(page: Page, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
+    """Set the voicemail email and attachment; equal settings are left unsaved."""
+    witness = witness or NoWitness()
+    wanted = wanted_settings(hire)
+    with step_errors(hire, VOICEMAIL):
+        section = open_user_page(page, hire).voicemail
+        before = section.settings()
+        if same(before, wanted):
+            outcome = StepOutcome(
+                step=VOICEMAIL, action=ALREADY_DONE, before=_shown(before), after=_shown(before)
+            )
+        else:
+            witness.before_write(page, VOICEMAIL, f"voicemail settings of {hire.username}")
+            section.change(wanted)
+            outcome = StepOutcome(
+                step=VOICEMAIL, action=CHANGED, before=_shown(before), after=_shown(wanted)
+            )
+    witness.after_step(page, outcome)
+    return outcome

@@ -1,0 +1,38 @@
+"""Licensing: the licences table with seats used of total and an Assign button per row."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page
+
+from pages.feedback import reach
+from pages.widgets import click
+
+
+class LicensingPage:
+    """The Licensing screen of My Account."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.rows = page.get_by_role("row")
+
+    def row(self, license_name: str) -> Locator:
+        """The table row of `license_name`."""
+        return self.rows.filter(has=self.page.get_by_text(license_name, exact=True)).first
+
+    def seats(self, license_name: str) -> tuple[int, int] | None:
+        """(used, total) seats of `license_name`, or None when the row shows no such count."""
+        text = self.row(license_name).inner_text()
+        match = re.search(r"(\d+)\s*(?:of|/)\s*(\d+)", text)
+        return (int(match.group(1)), int(match.group(2))) if match else None
+
+    def open_assign(self, license_name: str) -> None:
+        """Assign on the licence's row: opens the Assign screen."""
+        assign = (
+            self.row(license_name)
+            .get_by_role("button", name="Assign", exact=True)
+            .or_(self.row(license_name).get_by_role("link", name="Assign", exact=True))
+        )
+        search_box = self.page.get_by_role("textbox", name="Search", exact=True)
+        reach(self.page, lambda: click(assign.first), search_box, what="opening Assign")

@@ -1,0 +1,204 @@
+"""Widgets every screen shares, driven the way a person uses them.
+
+A dropdown may be a native `<select>` or an ARIA combobox with a listbox (PORTAL.md leaves
+the choice to the portal), so `Dropdown` handles both. `click` and `set_checked` make a
+click land on its target even when the chat bubble floats over it. `labelled_value` reads
+"label / value" text whatever its layout.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote_plus
+
+from playwright.sync_api import Locator, Page, Request, Response
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from robots.errors import PortalError
+
+Scope = Page | Locator
+
+# Scrolls the target to the viewport centre (where floating widgets rarely sit), then
+# tells whether a click at its centre, where Playwright clicks, would reach it.
+_CENTRE_AND_HIT_TEST = """
+(element) => {
+  element.scrollIntoView({block: 'center', inline: 'center'});
+  const box = element.getBoundingClientRect();
+  const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  if (!hit) return false;
+  if (element === hit || element.contains(hit)) return true;
+  return !!element.labels && [...element.labels].some((label) => label.contains(hit));
+}
+"""
+
+# A spinner is whatever tells assistive technology that the page is busy.
+SPINNER_JS = """
+() => [...document.querySelectorAll('[role=progressbar], [aria-busy=true]')].some(
+  (e) => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length)
+    && getComputedStyle(e).visibility !== 'hidden')
+"""
+
+
+def click(target: Locator) -> None:
+    """Click `target` so the click lands on it, even under a floating overlay.
+
+    When something still covers the target at the viewport centre (a page too short to
+    scroll it clear of the chat bubble), the target is activated from the keyboard as a
+    keyboard user would: never by coordinates, never forced.
+    """
+    target.wait_for(state="visible")
+    if target.evaluate(_CENTRE_AND_HIT_TEST):
+        target.click()
+    else:
+        target.press("Enter")
+
+
+def set_checked(checkbox: Locator, checked: bool) -> None:
+    """Tick or clear a checkbox (native or ARIA), landing the click as `click` does."""
+    checkbox.wait_for(state="attached")
+    if checkbox.is_checked() == checked:
+        return
+    if checkbox.evaluate(_CENTRE_AND_HIT_TEST):
+        checkbox.set_checked(checked)
+    else:
+        checkbox.press("Space")
+    # A checkbox that ignored the click is a portal failure, not a silent success.
+    if checkbox.is_checked() != checked:
+        raise PortalError(f"the checkbox did not become {'checked' if checked else 'unchecked'}")
+
+
+def wait_until_idle(page: Page) -> None:
+    """Wait until no spinner is showing."""
+    page.wait_for_function(f"() => !({SPINNER_JS})()")
+
+
+class Dropdown:
+    """A labelled dropdown: native `<select>` or ARIA combobox + listbox."""
+
+    def __init__(self, scope: Scope, label: str) -> None:
+        self.page: Page = scope if isinstance(scope, Page) else scope.page
+        self.label = label
+        self.control = scope.get_by_role("combobox", name=label, exact=True)
+
+    def _is_native(self) -> bool:
+        self.control.wait_for(state="attached")
+        return bool(self.control.evaluate("(e) => e.tagName === 'SELECT'"))
+
+    def _listbox(self) -> Locator:
+        owned = self.control.get_attribute("aria-controls") or self.control.get_attribute(
+            "aria-owns"
+        )
+        if owned:
+            # The listbox has no name of its own: the combobox's id reference is how a
+            # screen reader finds it too.
+            return self.page.locator(f'[id="{owned.split()[0]}"]')
+        return self.page.get_by_role("listbox").filter(visible=True).first
+
+    def _open(self) -> Locator:
+        self.control.wait_for(state="visible")
+        self.page.wait_for_function(
+            "(e) => e.getAttribute('aria-disabled') !== 'true' && !e.disabled",
+            arg=self.control.element_handle(),
+        )
+        if self.control.get_attribute("aria-expanded") != "true":
+            click(self.control)
+            if self.control.get_attribute("aria-expanded") == "false":
+                # Some comboboxes open from the keyboard only.
+                self.control.press("ArrowDown")
+        listbox = self._listbox()
+        listbox.wait_for(state="visible")
+        return listbox
+
+    def _close(self, listbox: Locator) -> None:
+        if listbox.is_visible():
+            self.control.press("Escape")
+        listbox.wait_for(state="hidden")
+
+    def _options(self, within: Locator) -> Locator:
+        return within.get_by_role("option")
+
+    def options(self, pattern: re.Pattern[str] | None = None) -> list[str]:
+        """The option texts offered now, waiting until one matches `pattern` if given."""
+        if self._is_native():
+            options = self._options(self.control)
+            if pattern is not None:
+                self.control.get_by_role("option", name=pattern).first.wait_for(state="attached")
+            return [text.strip() for text in options.all_inner_texts()]
+        listbox = self._open()
+        try:
+            if pattern is not None:
+                listbox.get_by_role("option", name=pattern).first.wait_for(state="visible")
+            return [text.strip() for text in self._options(listbox).all_inner_texts()]
+        finally:
+            self._close(listbox)
+
+    def choose(self, option: str) -> None:
+        """Choose the option whose text is exactly `option`."""
+        if self._is_native():
+            self.control.select_option(label=option)
+            return
+        listbox = self._open()
+        choice = listbox.get_by_role("option", name=option, exact=True)
+        click(choice)
+        listbox.wait_for(state="hidden")
+
+    def value(self) -> str:
+        """The text of the chosen option ('' when nothing is chosen)."""
+        self.control.wait_for(state="attached")
+        text = self.control.evaluate(
+            """(e) => e.tagName === 'SELECT'
+                 ? (e.selectedOptions[0] ? e.selectedOptions[0].text : '')
+                 : e.tagName === 'INPUT' ? e.value : e.innerText"""
+        )
+        return str(text).strip()
+
+
+def labelled_value(text: str, label: str) -> str | None:
+    """The value next to `label` in a block of label/value text, whatever the layout.
+
+    Handles 'Label: value', 'Label<TAB>value' and 'Label' with the value on the next line
+    (definition lists and two-column grids render that way).
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    same_line = re.compile(rf"^{re.escape(label)}\s*[:\t]\s*(.+)$")
+    for index, line in enumerate(lines):
+        if line.rstrip(":").strip() == label:
+            return lines[index + 1] if index + 1 < len(lines) else ""
+        match = same_line.match(line)
+        if match:
+            return match.group(1).strip()
+    loose = re.compile(rf"^{re.escape(label)}\s+(.+)$")
+    for line in lines:
+        match = loose.match(line)
+        if match:
+            return match.group(1).strip()
+    return None
+
+
+def _carries(term: str, request: Request) -> bool:
+    if term.casefold() in unquote_plus(request.url).casefold():
+        return True
+    try:
+        body = request.post_data or ""
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return term.casefold() in unquote_plus(body).casefold()
+
+
+def search(page: Page, box: Locator, term: str, stale: Locator) -> None:
+    """Type `term` into a server-side search box and wait for its results to show.
+
+    Results are in when the portal has answered a request carrying the term, no spinner
+    shows, and no element of `stale` (the listed items lacking the term) is left.
+    """
+
+    def answers_the_search(response: Response) -> bool:
+        return _carries(term, response.request)
+
+    try:
+        with page.expect_response(answers_the_search):
+            box.fill(term)
+    except PlaywrightTimeoutError as error:
+        raise PortalError(f"the search for {term!r} got no answer from the portal") from error
+    wait_until_idle(page)
+    stale.first.wait_for(state="detached")

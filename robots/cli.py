@@ -208,6 +208,7 @@ def portal(
 ) -> None:
     """Run the mock portal on this machine, for demos and trying the robot safely."""
     with exit_codes():
+        load_env()  # the mock's admin account may be set in .env (MOCK_ADMIN_*)
         from mock_portal.serve import run
 
         run(host, port, faults, variant)

@@ -78,6 +78,9 @@ _PHONE_FORMULA_STARTS = ("=", "-", "@")
 # make a name read differently on screen than in the portal.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
+# Excel shows a long number as 6.03E+09 and saves it that way: the digits are lost.
+_SCIENTIFIC = re.compile(r"[0-9]+(\.[0-9]+)?[eE]\+?[0-9]+")
+
 _UNIQUE_COLUMNS = ("username", "email", "phone_number", "extension")
 _MADE = " (made from the name)"
 
@@ -386,6 +389,11 @@ def _cell_problem(column: str, value: str) -> str | None:
         if value.lower() in _YES | _NO:
             return None
         return f"must be yes or no, not {_shown(value)}"
+    if column in ("phone_number", "extension") and _SCIENTIFIC.fullmatch(value):
+        return (
+            f"{_shown(value)} is a number the spreadsheet shortened: format the column as "
+            "Text and export again"
+        )
     starts = _PHONE_FORMULA_STARTS if column == "phone_number" else _FORMULA_STARTS
     if value.startswith(starts):
         return (

@@ -142,17 +142,33 @@ def test_usage_errors_cannot_start() -> None:
 
 
 def test_portal_runs_the_mock_portal_with_the_given_options(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """`onboard portal` hands host, port, faults and variant to mock_portal.serve.run."""
-    calls: list[tuple[str, int, str, str]] = []
+    """`onboard portal` loads .env (the mock's admin account) and hands host, port, faults
+    and variant to mock_portal.serve.run."""
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if "MOCK" not in k})
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("MOCK_ADMIN_NAME=Pat Admin\n")
+    (tmp_path / ".env").chmod(0o600)
+    calls: list[tuple[str, int, str, str, str]] = []
+
+    def run(host: str, port: int, faults: str, variant: str) -> None:
+        calls.append((host, port, faults, variant, os.environ.get("MOCK_ADMIN_NAME", "")))
+
     serve = types.ModuleType("mock_portal.serve")
-    serve.run = lambda host, port, faults, variant: calls.append((host, port, faults, variant))  # type: ignore[attr-defined]
+    serve.run = run  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "mock_portal.serve", serve)
-    assert runner.invoke(app, ["portal"]).exit_code == ExitCode.OK
-    args = ["portal", "--port", "8123", "--faults", "flaky", "--variant", "b"]
-    assert runner.invoke(app, args).exit_code == ExitCode.OK
-    assert calls == [("127.0.0.1", 0, "none", "a"), ("127.0.0.1", 8123, "flaky", "b")]
+    cli.load_env.cache_clear()
+    try:
+        assert runner.invoke(app, ["portal"]).exit_code == ExitCode.OK
+        args = ["portal", "--port", "8123", "--faults", "flaky", "--variant", "b"]
+        assert runner.invoke(app, args).exit_code == ExitCode.OK
+    finally:
+        cli.load_env.cache_clear()
+    assert calls == [
+        ("127.0.0.1", 0, "none", "a", "Pat Admin"),
+        ("127.0.0.1", 8123, "flaky", "b", "Pat Admin"),
+    ]
 
 
 def test_no_command_takes_a_password_on_the_command_line() -> None:

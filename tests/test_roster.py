@@ -26,6 +26,7 @@ CORPUS: dict[str, tuple[list[int], list[tuple[int | None, str | None]]]] = {
             (4, "extension"),
             (5, "extension"),
             (6, "extension"),
+            (7, "phone_number"),
         ],
     ),
     "bad_username.csv": ([3], [(2, "username")]),

@@ -159,7 +159,12 @@ def read_roster(path: Path) -> Roster:
         roster.problems.append(RosterProblem(None, None, not_text))
         return roster
     text, roster.encoding = _decode(data)
-    if roster.encoding != "utf-8":
+    if "\x00" in text:
+        roster.problems.append(
+            RosterProblem(None, None, "this file holds binary data, not CSV text")
+        )
+        return roster
+    if roster.encoding in _GUESSED_ENCODINGS:
         roster.warnings.append(
             RosterProblem(
                 None,
@@ -191,6 +196,10 @@ def _not_text_reason(data: bytes) -> str | None:
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "this file holds binary data, not CSV text"
     return None
+
+
+# Encodings read by elimination, not declared by the file: accents may have come out wrong.
+_GUESSED_ENCODINGS = ("Windows-1252", "Latin-1")
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -254,6 +263,7 @@ def _read_rows(text: str, roster: Roster) -> None:
             if entry is not None:
                 roster.entries.append(entry)
     except csv.Error as e:
+        roster.rows_read += 1  # the row that could not be read is refused
         roster.problems.append(
             RosterProblem(
                 row_number + 1,

@@ -177,7 +177,7 @@ def test_utf16_from_excel_unicode_text_is_read(tmp_path: Path) -> None:
     """Excel's 'Unicode Text' export is UTF-16 with a BOM (and often tabs)."""
     text = HEADER.replace(",", "\t") + "Zoë\tKrüger\tzoe@example.com\tAustin Office\n"
     roster = read_roster(_write(tmp_path, text.encode("utf-16")))
-    assert roster.ok
+    assert roster.ok and roster.warnings == []
     assert roster.entries[0].hire.username == "zoe.kruger"
 
 
@@ -187,6 +187,7 @@ def test_utf16_from_excel_unicode_text_is_read(tmp_path: Path) -> None:
         (b"PK\x03\x04\x14\x00\x06\x00" + bytes(64), "save it from the spreadsheet as CSV"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), "old Excel workbook"),
         (bytes(range(256)), "binary data"),
+        (b"\xff\xfe" + bytes(40), "binary data"),
         (b"", "empty"),
         (b"  \n\n \r\n", "empty"),
     ],
@@ -223,6 +224,7 @@ def test_a_huge_cell_is_refused_without_flooding_the_message(tmp_path: Path) -> 
     roster = read_roster(_write(tmp_path, data))
     assert [entry.row for entry in roster.entries] == [2]
     assert roster.problems[0].row == 3
+    assert roster.refused == 1
     assert all(len(str(problem)) < 300 for problem in roster.problems)
 
 

@@ -60,14 +60,20 @@ RosterArgument = Annotated[
 PortalUrlOption = Annotated[
     str | None,
     typer.Option(
-        "--portal-url", help="The portal's start URL; overrides PORTAL_URL.", show_default=False
+        "--portal",
+        "--portal-url",
+        help="The portal's start URL; overrides PORTAL_URL.",
+        show_default=False,
     ),
 ]
 HeadedOption = Annotated[
     bool, typer.Option("--headed", help="Show the browser, for an admin watching the run.")
 ]
 SlowMoOption = Annotated[
-    int, typer.Option("--slow-mo", min=0, max=10_000, help="Pause this many ms between actions.")
+    int,
+    typer.Option(
+        "--slowmo", "--slow-mo", min=0, max=10_000, help="Pause this many ms between actions."
+    ),
 ]
 StrictOption = Annotated[
     bool,
@@ -212,6 +218,178 @@ def portal(
         from mock_portal.serve import run
 
         run(host, port, faults, variant)
+
+
+OnlyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--only",
+        help="Only these usernames of the roster (repeat, or separate with commas).",
+        show_default=False,
+    ),
+]
+TraceOption = Annotated[
+    str,
+    typer.Option(help="Playwright traces: on, off, or retain-on-failure (failed users only)."),
+]
+VideoOption = Annotated[bool, typer.Option("--video", help="Record a video of the browser.")]
+KeepDaysOption = Annotated[
+    int | None,
+    typer.Option(
+        "--keep-days", min=0, help="Remove run folders older than N days.", show_default=False
+    ),
+]
+WorkersOption = Annotated[
+    int, typer.Option("--workers", min=1, max=16, help="Onboard this many users at once.")
+]
+LogFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--log-file", help="Write the JSON log here instead of stderr.", show_default=False
+    ),
+]
+
+
+def _job(
+    mode: str,
+    roster: Path,
+    portal_url: str | None,
+    *,
+    headed: bool = False,
+    slow_mo: int = 0,
+    only: list[str] | None = None,
+    strict: bool = False,
+    trace: str = "retain-on-failure",
+    video: bool = False,
+    keep_days: int | None = None,
+    workers: int = 1,
+    log_file: Path | None = None,
+) -> None:
+    """What `run` and `plan` share: settings, roster, the robot, the exit code."""
+    import os
+    import sys
+
+    if trace not in ("on", "off", "retain-on-failure"):
+        raise typer.BadParameter("must be on, off or retain-on-failure", param_hint="--trace")
+    with exit_codes():
+        from robots.jobs import JobOptions, configure_logging, execute
+        from robots.runner import RunOptions
+
+        configure_logging(log_file)
+        settings = settings_for(portal_url)
+        result = read_roster(roster)
+        show_roster(result, strict=strict, accepted=False)
+        if headed and sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+            say_warning("no display to show the browser on: running headless")
+            headed = False
+        names = [name.strip() for item in only or [] for name in item.split(",") if name.strip()]
+        options = RunOptions(
+            headed=headed or not settings.headless,
+            slow_mo=slow_mo or settings.slow_mo_ms,
+            only=names,
+            trace=trace,
+            video=video,
+            workers=workers,
+        )
+        job = JobOptions(
+            run=options,
+            strict=strict,
+            keep_days=keep_days,
+            notify_url=settings.notify_webhook_url,
+        )
+        code = execute(settings, result, job, mode=mode, out=console())
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    roster: RosterArgument,
+    portal_url: PortalUrlOption = None,
+    headed: HeadedOption = False,
+    slow_mo: SlowMoOption = 0,
+    only: OnlyOption = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Do nothing at all if any roster row is refused.")
+    ] = False,
+    trace: TraceOption = "retain-on-failure",
+    video: VideoOption = False,
+    keep_days: KeepDaysOption = None,
+    workers: WorkersOption = 1,
+    log_file: LogFileOption = None,
+) -> None:
+    """Onboard every new hire of the roster: create, E911, device, voicemail, licence."""
+    _job(
+        "run",
+        roster,
+        portal_url,
+        headed=headed,
+        slow_mo=slow_mo,
+        only=only,
+        strict=strict,
+        trace=trace,
+        video=video,
+        keep_days=keep_days,
+        workers=workers,
+        log_file=log_file,
+    )
+
+
+@app.command()
+def plan(
+    roster: RosterArgument,
+    portal_url: PortalUrlOption = None,
+    only: OnlyOption = None,
+    log_file: LogFileOption = None,
+) -> None:
+    """Sign in and read only: per user and step, what a run would do. Writes nothing."""
+    _job("plan", roster, portal_url, only=only, trace="off", log_file=log_file)
+
+
+@app.command()
+def demo() -> None:
+    """Start the mock portal, onboard examples/roster.csv into it, show where the evidence is."""
+    with exit_codes():
+        load_env()
+        from robots.jobs import configure_logging
+        from robots.jobs import demo as run_demo
+
+        configure_logging()
+        code = run_demo(console())
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def verify(
+    run_folder: Annotated[
+        str, typer.Argument(help="A run id or its folder (recordings/<run-id>).", metavar="RUN")
+    ],
+) -> None:
+    """Check a run's evidence: the audit log's hash chain and every screenshot's hash."""
+    import os
+
+    from robots.evidence import verify_run
+
+    with exit_codes():
+        load_env()
+        path = Path(run_folder)
+        if not path.is_dir():
+            path = Path(os.environ.get("RECORDINGS_DIR", "recordings")) / run_folder
+        if not path.is_dir():
+            from robots.errors import SetupError
+
+            raise SetupError(f"no run folder {run_folder} (looked in {path.parent})")
+        result = verify_run(path)
+    if result.ok:
+        console().print(
+            f"[green]verified[/] {path}: {plural(result.lines, 'audit line')}, "
+            "chain whole, screenshots unaltered"
+        )
+        return
+    for problem in result.problems:
+        console().print(f"[red]broken[/] {problem}")
+    raise typer.Exit(ExitCode.FAILED)
 
 
 def main() -> None:

@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=3, ge=1, le=10)
     headless: bool = True
     slow_mo_ms: int = Field(default=0, ge=0, le=10_000)
+    # Told about runs that end with failures (JSON summary, POST).
+    notify_webhook_url: str | None = None
 
     @field_validator("portal_url")
     @classmethod

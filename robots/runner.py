@@ -1,0 +1,530 @@
+"""The run machinery: one browser, one sign-in, every roster entry onboarded or planned.
+
+A user's failure never stops the others: a business error is reported with the portal's
+own words; a transient one is retried from observation (tenacity) and, after a session
+expiry, the robot signs in again first. Wrong admin credentials stop the whole run after
+one attempt, as does a portal that keeps failing for several users in a row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from flows.onboard import onboard_user, plan_user
+from flows.session import ensure_signed_in, sign_in
+from flows.steps import StepOutcome, StepPlan
+from robots.browser import launch_options
+from robots.errors import (
+    BusinessError,
+    ConflictError,
+    PortalError,
+    RobotError,
+    SetupError,
+    SignInError,
+)
+from robots.evidence import AuditEvent, EvidenceRecorder, Redactor, elapsed_ms, scrub_trace
+from robots.lock import run_lock
+from robots.roster import RosterEntry
+from robots.settings import Settings
+
+log = structlog.get_logger("onboard")
+
+EXIT_OK, EXIT_FAILURES, EXIT_NOT_STARTED, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass
+class RunOptions:
+    headed: bool = False
+    slow_mo: float = 0
+    only: Sequence[str] = ()
+    trace: str = "retain-on-failure"  # "on" | "off" | "retain-on-failure"
+    video: bool = False
+    workers: int = 1
+    breaker_threshold: int = 3
+
+
+@dataclass
+class UserResult:
+    row: int
+    username: str
+    name: str
+    status: str = "pending"  # complete | failed | refused | conflict | planned | skipped
+    outcomes: list[StepOutcome] = field(default_factory=list)
+    plans: list[StepPlan] = field(default_factory=list)
+    error: str | None = None
+    error_kind: str | None = None
+    screenshot: str | None = None
+    trace: str | None = None
+    attempts: int = 0
+    duration_ms: int = 0
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: Path
+    mode: str
+    portal_url: str
+    started: str
+    users: list[UserResult] = field(default_factory=list)
+    finished: str = ""
+    stopped: str | None = None  # why the run stopped early, if it did
+    not_started: bool = False  # no browser or no sign-in: nothing was tried
+    sign_ins: int = 0
+    re_sign_ins: int = 0
+    retries: int = 0
+    audit: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        if self.stopped == "interrupted":
+            return EXIT_INTERRUPTED
+        if self.not_started:
+            return EXIT_NOT_STARTED
+        bad = [u for u in self.users if u.status not in ("complete", "planned")]
+        return EXIT_FAILURES if bad or self.stopped else EXIT_OK
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def make_run_dir(recordings: Path, run_id: str) -> Path:
+    recordings.mkdir(parents=True, exist_ok=True)
+    run_dir = recordings / run_id
+    run_dir.mkdir(mode=0o700)
+    os.chmod(run_dir, 0o700)  # mkdir's mode is filtered by umask
+    return run_dir
+
+
+class RunInterruptedError(RobotError):
+    """The admin or the system asked the run to stop; raised between two steps."""
+
+
+class UserWitness:
+    """Feeds one user's step events to the evidence recorder (the flows' Witness)."""
+
+    def __init__(
+        self,
+        recorder: EvidenceRecorder,
+        result: UserResult,
+        *,
+        interrupted: Callable[[], bool] = lambda: False,
+        progress: Callable[[UserResult, str], None] = lambda _user, _what: None,
+    ) -> None:
+        self._recorder = recorder
+        self._result = result
+        self._interrupted = interrupted
+        self._progress = progress
+        self._step_started = time.monotonic()
+
+    def before_write(self, page: Page, step: str, description: str) -> None:
+        shot = self._recorder.screenshot(page, self._result.username, f"before {step}")
+        self._recorder.record(
+            AuditEvent(
+                user=self._result.username,
+                step=step,
+                action="about to write",
+                outcome="pending",
+                detail=description,
+                screenshot=shot,
+            )
+        )
+
+    def after_step(self, page: Page, outcome: StepOutcome) -> None:
+        shot = self._recorder.screenshot(page, self._result.username, outcome.step)
+        self._recorder.record(
+            AuditEvent(
+                user=self._result.username,
+                step=outcome.step,
+                action=outcome.action,
+                outcome="ok",
+                before=outcome.before,
+                after=outcome.after,
+                detail=outcome.detail,
+                duration_ms=elapsed_ms(self._step_started),
+                screenshot=shot,
+            )
+        )
+        self._result.outcomes.append(outcome)
+        self._result.screenshot = shot
+        self._step_started = time.monotonic()
+        self._progress(self._result, f"step {outcome.step}: {outcome.action}")
+        if self._interrupted():
+            raise RunInterruptedError(
+                f"stopped on request after {outcome.step}", user=self._result.username
+            )
+
+    def secret(self, value: str) -> None:
+        self._recorder.redactor.add(value)
+
+
+ProgressHook = Callable[[UserResult, str], None]
+
+
+@dataclass
+class _RunState:
+    """What the workers of one run share."""
+
+    result: RunResult
+    recorder: EvidenceRecorder
+    mode: str
+    jobs: queue.SimpleQueue[tuple[RosterEntry, UserResult]]
+    first_signed_in: threading.Event = field(default_factory=threading.Event)
+    portal_failures_in_a_row: int = 0
+
+
+class Runner:
+    """Drives one run: sign in once, then each entry in turn."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: RunOptions,
+        *,
+        progress: ProgressHook | None = None,
+    ) -> None:
+        self.settings = settings
+        self.options = options
+        self.progress = progress or (lambda _user, _what: None)
+        self.redactor = Redactor([settings.portal_password.get_secret_value()])
+        self.interrupted = False
+        self._counting = threading.Lock()
+
+    # -- public -----------------------------------------------------------------
+    def run(self, entries: Sequence[RosterEntry], *, mode: str = "run") -> RunResult:
+        """Onboard (or, with mode="plan", only observe) the entries. Raises SetupError when
+        another run holds the lock; everything after that ends in the returned result."""
+        run_id = new_run_id()
+        recordings = Path(self.settings.recordings_dir)
+        with run_lock(recordings, run_id):
+            return self._run(entries, mode, run_id, make_run_dir(recordings, run_id))
+
+    def _run(
+        self, entries: Sequence[RosterEntry], mode: str, run_id: str, run_dir: Path
+    ) -> RunResult:
+        result = RunResult(
+            run_id=run_id,
+            run_dir=run_dir,
+            mode=mode,
+            portal_url=self.settings.portal_url,
+            started=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        recorder = EvidenceRecorder(run_dir, run_id, self.redactor)
+        wanted = [
+            e for e in entries if not self.options.only or e.hire.username in self.options.only
+        ]
+        jobs: queue.SimpleQueue[tuple[RosterEntry, UserResult]] = queue.SimpleQueue()
+        for entry in wanted:
+            user = UserResult(
+                row=entry.row, username=entry.hire.username, name=entry.hire.full_name
+            )
+            result.users.append(user)
+            jobs.put((entry, user))
+        shared = _RunState(result=result, recorder=recorder, mode=mode, jobs=jobs)
+        workers = max(1, min(self.options.workers, len(wanted)))
+        try:
+            if workers == 1:
+                self._worker(shared, first=True)
+            else:
+                self._pool(shared, workers)
+        except KeyboardInterrupt:
+            result.stopped = "interrupted"
+        finally:
+            for user in result.users:
+                if user.status == "pending":
+                    user.status = "skipped"
+                    user.error = f"the run stopped before this user: {result.stopped}"
+            result.finished = datetime.now(UTC).isoformat(timespec="seconds")
+            result.audit = recorder.head
+            recorder.close()
+        return result
+
+    def _pool(self, shared: _RunState, workers: int) -> None:
+        """N workers, each with its own browser and session. The first signs in alone, so
+        wrong credentials are tried once, never once per worker."""
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="worker") as pool:
+            first = pool.submit(self._worker, shared, first=True)
+            shared.first_signed_in.wait()
+            others = [pool.submit(self._worker, shared) for _ in range(workers - 1)]
+            for future in [first, *others]:
+                future.result()
+
+    # -- browser and session ------------------------------------------------------
+    @contextmanager
+    def _browser(self, run_dir: Path) -> Iterator[BrowserContext]:
+        with sync_playwright() as playwright:
+            try:
+                browser = playwright.chromium.launch(
+                    **launch_options(headless=not self.options.headed, slow_mo=self.options.slow_mo)
+                )
+            except PlaywrightError as error:
+                raise SetupError(f"the browser could not start: {error.message}") from error
+            context_args: dict[str, Any] = {"viewport": {"width": 1366, "height": 900}}
+            if self.options.video:
+                context_args["record_video_dir"] = str(run_dir / "video")
+            context = browser.new_context(**context_args)
+            if self.options.trace != "off":
+                # DOM snapshots only: secrets in them are scrubbed as text afterwards, while a
+                # screencast frame could show a generated password in pixels no scrub can reach.
+                context.tracing.start(screenshots=False, snapshots=True)
+            try:
+                yield context
+            finally:
+                context.close()
+                browser.close()
+
+    def _sign_in(self, page: Page, result: RunResult) -> None:
+        sign_in(
+            page,
+            self.settings.portal_url,
+            self.settings.portal_username,
+            self.settings.portal_password.get_secret_value(),
+        )
+        with self._counting:
+            result.sign_ins += 1
+        log.info("signed in", portal=self.settings.portal_url)
+
+    # -- users -----------------------------------------------------------------
+    def _worker(self, shared: _RunState, *, first: bool = False) -> None:
+        """Take users from the queue until it is empty or the run stops."""
+        result = shared.result
+        try:
+            with self._browser(result.run_dir) as context:
+                page = context.new_page()
+                page.set_default_timeout(self.settings.step_timeout_ms)
+                if first or not result.stopped:
+                    self._sign_in(page, result)
+                if first:
+                    shared.first_signed_in.set()
+                while not result.stopped:
+                    try:
+                        entry, user = shared.jobs.get_nowait()
+                    except queue.Empty:
+                        return
+                    self._one_user(context, page, entry, user, shared)
+        except (SignInError, SetupError, PortalError) as error:
+            # PortalError here can only come from signing in: users catch their own.
+            result.stopped = self.redactor.text(str(error))
+            result.not_started = first and result.sign_ins == 0
+        except PlaywrightError as error:
+            result.stopped = self.redactor.text(f"the browser failed: {error.message}")
+            result.not_started = first and result.sign_ins == 0
+        finally:
+            shared.first_signed_in.set()
+
+    def _one_user(
+        self,
+        context: BrowserContext,
+        page: Page,
+        entry: RosterEntry,
+        user: UserResult,
+        shared: _RunState,
+    ) -> None:
+        result = shared.result
+        if self.interrupted:
+            result.stopped = "interrupted"
+            return
+        self.progress(user, "starting")
+        started = time.monotonic()
+        if self.options.trace != "off":
+            context.tracing.start_chunk(title=user.username)
+        if shared.mode == "plan":
+            self._plan_one(page, entry, user, result)
+        else:
+            self._onboard_one(page, entry, user, result, shared.recorder)
+        user.duration_ms = elapsed_ms(started)
+        if self.interrupted:
+            result.stopped = "interrupted"
+        self._finish_trace(context, result.run_dir, user)
+        self.progress(user, user.status)
+        with self._counting:
+            if user.error_kind == "portal":
+                shared.portal_failures_in_a_row += 1
+                if shared.portal_failures_in_a_row >= self.options.breaker_threshold:
+                    result.stopped = (
+                        f"the portal failed for {shared.portal_failures_in_a_row} users in a "
+                        "row; stopped to avoid hammering it. Last error: " + (user.error or "")
+                    )
+            else:
+                shared.portal_failures_in_a_row = 0
+        log.info(
+            "user finished",
+            user=user.username,
+            status=user.status,
+            error=user.error,
+            duration_ms=user.duration_ms,
+        )
+
+    def _retrying(self, page: Page, user: UserResult, result: RunResult) -> Retrying:
+        def before_retry(state: RetryCallState) -> None:
+            with self._counting:
+                result.retries += 1
+            error = state.outcome.exception() if state.outcome else None
+            log.warning("retrying", user=user.username, error=self.redactor.text(str(error)))
+            signed_in_again = ensure_signed_in(
+                page,
+                self.settings.portal_url,
+                self.settings.portal_username,
+                self.settings.portal_password.get_secret_value(),
+            )
+            if signed_in_again:
+                with self._counting:
+                    result.sign_ins += 1
+                    result.re_sign_ins += 1
+
+        return Retrying(
+            retry=retry_if_exception_type((PortalError, PlaywrightError)),
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=wait_exponential(multiplier=0.5, max=8),
+            before_sleep=before_retry,
+            reraise=True,
+        )
+
+    def _onboard_one(
+        self,
+        page: Page,
+        entry: RosterEntry,
+        user: UserResult,
+        result: RunResult,
+        recorder: EvidenceRecorder,
+    ) -> None:
+        witness = UserWitness(
+            recorder, user, interrupted=lambda: self.interrupted, progress=self.progress
+        )
+        try:
+            for attempt in self._retrying(page, user, result):
+                with attempt:
+                    user.attempts += 1
+                    onboard_user(page, entry.hire, witness)
+            user.status = "complete"
+        except RunInterruptedError as error:
+            user.status, user.error = "interrupted", str(error)
+        except ConflictError as error:
+            self._failed(page, user, recorder, "conflict", "business", error)
+        except BusinessError as error:
+            self._failed(page, user, recorder, "refused", "business", error)
+        except SignInError:
+            raise
+        except (PortalError, PlaywrightError) as error:
+            self._failed(page, user, recorder, "failed", "portal", error)
+
+    def _plan_one(
+        self, page: Page, entry: RosterEntry, user: UserResult, result: RunResult
+    ) -> None:
+        try:
+            for attempt in self._retrying(page, user, result):
+                with attempt:
+                    user.attempts += 1
+                    user.plans = plan_user(page, entry.hire)
+            user.status = "planned"
+        except BusinessError as error:
+            user.status, user.error_kind = "refused", "business"
+            user.error = self.redactor.text(str(error))
+        except (PortalError, PlaywrightError) as error:
+            user.status, user.error_kind = "failed", "portal"
+            user.error = self.redactor.text(str(error))
+
+    def _failed(
+        self,
+        page: Page,
+        user: UserResult,
+        recorder: EvidenceRecorder,
+        status: str,
+        kind: str,
+        error: RobotError | PlaywrightError,
+    ) -> None:
+        message = error.message if isinstance(error, PlaywrightError) else str(error)
+        if isinstance(error, PlaywrightError):
+            message = f"{user.username}: the portal did not respond as expected: {message}"
+        user.status, user.error_kind = status, kind
+        user.error = self.redactor.text(message.splitlines()[0])
+        step = getattr(error, "step", None) or "unknown step"
+        user.screenshot = recorder.screenshot(page, user.username, f"failed {step}")
+        recorder.record(
+            AuditEvent(
+                user=user.username,
+                step=step,
+                action="stopped",
+                outcome=status,
+                detail=user.error,
+                screenshot=user.screenshot,
+            )
+        )
+
+    def _finish_trace(self, context: BrowserContext, run_dir: Path, user: UserResult) -> None:
+        if self.options.trace == "off":
+            return
+        keep = self.options.trace == "on" or user.status in ("failed", "refused", "conflict")
+        if not keep:
+            context.tracing.stop_chunk()
+            return
+        traces = run_dir / "traces"
+        traces.mkdir(mode=0o700, exist_ok=True)
+        path = traces / f"{user.username}.zip"
+        context.tracing.stop_chunk(path=str(path))
+        scrub_trace(path, self.redactor)
+        user.trace = str(path.relative_to(run_dir))
+
+
+def write_summary(result: RunResult) -> Path:
+    """summary.json: the run as data, for dashboards and for the report."""
+    path = result.run_dir / "summary.json"
+    data = {
+        "run_id": result.run_id,
+        "mode": result.mode,
+        "portal_url": result.portal_url,
+        "started": result.started,
+        "finished": result.finished,
+        "stopped": result.stopped,
+        "exit_code": result.exit_code,
+        "sign_ins": result.sign_ins,
+        "retries": result.retries,
+        "re_sign_ins": result.re_sign_ins,
+        "audit": result.audit,
+        "users": [
+            {
+                "row": u.row,
+                "username": u.username,
+                "name": u.name,
+                "status": u.status,
+                "error": u.error,
+                "error_kind": u.error_kind,
+                "attempts": u.attempts,
+                "duration_ms": u.duration_ms,
+                "screenshot": u.screenshot,
+                "trace": u.trace,
+                "steps": [
+                    {"step": o.step, "action": o.action, "detail": o.detail} for o in u.outcomes
+                ],
+                "plan": [{"step": p.step, "action": p.action, "detail": p.detail} for p in u.plans],
+            }
+            for u in result.users
+        ],
+    }
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.chmod(path, 0o600)
+    return path

@@ -16,7 +16,7 @@ from flows.steps import ALREADY_DONE, CHANGED, CREATED, NoWitness, StepOutcome, 
 from pages.create_user import CreateUserPage
 from pages.e911_address import E911AddressPage
 from robots.errors import BusinessError, ConflictError
-from robots.hire import NewHire
+from robots.hire import NewHire, digits
 
 CREATE_USER = "create user"
 E911_ADDRESS = "E911 address"
@@ -43,8 +43,8 @@ def create_user(page: Page, hire: NewHire, witness: Witness | None = None) -> St
             outcome = StepOutcome(
                 step=CREATE_USER,
                 action=ALREADY_DONE,
-                before=_listed(row.username, row.extension, row.phone_number),
-                after=_listed(row.username, row.extension, row.phone_number),
+                before=_listed(row.username, row.extension, digits(row.phone_number)),
+                after=_listed(row.username, row.extension, digits(row.phone_number)),
                 detail=f"{hire.username} exists",
             )
         else:

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Locator, Page
 
 from pages.feedback import perform
-from pages.widgets import click, search, set_checked
+from pages.widgets import click, search, search_box, set_checked
 
 
 class AssignLicensePage:
@@ -15,7 +15,7 @@ class AssignLicensePage:
 
     def __init__(self, page: Page) -> None:
         self.page = page
-        self.search_box = page.get_by_role("textbox", name="Search", exact=True)
+        self.search_box = search_box(page, "Search")
         self.save_button = page.get_by_role("button", name="Save", exact=True)
 
     def checkbox(self, username: str) -> Locator:

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Locator, Page
 
 from pages.feedback import reach
-from pages.widgets import click
+from pages.widgets import click, search_box
 
 
 class LicensingPage:
@@ -34,5 +34,5 @@ class LicensingPage:
             .get_by_role("button", name="Assign", exact=True)
             .or_(self.row(license_name).get_by_role("link", name="Assign", exact=True))
         )
-        search_box = self.page.get_by_role("textbox", name="Search", exact=True)
-        reach(self.page, lambda: click(assign.first), search_box, what="opening Assign")
+        search = search_box(self.page, "Search")
+        reach(self.page, lambda: click(assign.first), search, what="opening Assign")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -10,7 +12,10 @@ from pages.widgets import click
 
 # A menu that opens on hover opens within a moment of the pointer arriving; after this
 # long without it the menu is taken to be one that opens on click.
-_HOVER_GRACE_MS = 1500
+_HOVER_GRACE_MS = 1000
+
+# Menus (by their trigger) found to open on click rather than hover, per page.
+_click_menus: weakref.WeakKeyDictionary[Page, set[str]] = weakref.WeakKeyDictionary()
 
 
 def menu_entry(page: Page, name: str) -> Locator:
@@ -33,13 +38,16 @@ def open_menu(page: Page, trigger: Locator, entry: Locator, landed: Locator | No
     trigger.wait_for(state="visible")
     if entry.is_visible():
         return True
-    trigger.hover()
-    if trigger.get_attribute("aria-expanded") != "false":
+    opens_on_click = _click_menus.setdefault(page, set())
+    key = str(trigger)
+    if key not in opens_on_click:
+        trigger.hover()
         try:
             entry.wait_for(state="visible", timeout=_HOVER_GRACE_MS)
             return True
         except PlaywrightTimeoutError:
-            pass
+            # Remembered, so later visits on this page skip the wait for the hover.
+            opens_on_click.add(key)
     click(trigger)
     either = entry if landed is None else entry.or_(landed).first
     either.wait_for(state="visible")

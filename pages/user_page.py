@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, Page
 
 from pages.e911_address import HEADING as E911_HEADING
 from pages.feedback import open_screen, perform
-from pages.widgets import Dropdown, click, labelled_value, set_checked
+from pages.widgets import Dropdown, click, labelled_value, named, set_checked
 
 
 class _Section:
@@ -22,8 +22,9 @@ class _Section:
 
     def __init__(self, page: Page) -> None:
         self.page = page
-        self.toggle = page.get_by_role("button", name=self.name, exact=True)
-        self.region = page.get_by_role("region", name=self.name, exact=True)
+        # A section's button and region may carry an expand/collapse arrow in their name.
+        self.toggle = page.get_by_role("button", name=named(self.name))
+        self.region = page.get_by_role("region", name=named(self.name))
         self.save_button = self.region.get_by_role("button", name="Save", exact=True)
 
     def open(self) -> None:

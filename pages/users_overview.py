@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from playwright.sync_api import Page
 
 from pages.feedback import open_screen
-from pages.widgets import click, search, wait_until_idle
+from pages.widgets import click, search, search_box, wait_until_idle
 from robots.errors import PortalError
 
 HEADING = "Users Overview"
@@ -48,7 +48,7 @@ class UsersOverviewPage:
             .filter(visible=True)
             .first
         )
-        self.search_box = page.get_by_role("textbox", name="Search users", exact=True)
+        self.search_box = search_box(page, "Search users")
         self.table = (
             page.get_by_role("table")
             .or_(page.get_by_role("grid"))

@@ -67,6 +67,20 @@ def set_checked(checkbox: Locator, checked: bool) -> None:
         raise PortalError(f"the checkbox did not become {'checked' if checked else 'unchecked'}")
 
 
+def named(name: str) -> re.Pattern[str]:
+    """An accessible name equal to `name` apart from decoration around it (an arrow, an icon)."""
+    return re.compile(rf"^\W*{re.escape(name)}\W*$")
+
+
+def search_box(scope: Scope, name: str) -> Locator:
+    """A search field named `name`: a textbox, or a searchbox (an input of type search)."""
+    return (
+        scope.get_by_role("searchbox", name=name, exact=True)
+        .or_(scope.get_by_role("textbox", name=name, exact=True))
+        .first
+    )
+
+
 def wait_until_idle(page: Page) -> None:
     """Wait until no spinner is showing."""
     page.wait_for_function(f"() => !({SPINNER_JS})()")

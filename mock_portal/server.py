@@ -30,6 +30,10 @@ class PortalServer:
         self._server.serve_forever()
 
     def stop(self) -> None:
+        # Requests sleeping through simulated latency wake up instead of delaying the stop.
+        portal = self.app.extensions.get("mock_portal")
+        if portal is not None:
+            portal.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:

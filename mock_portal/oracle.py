@@ -1,0 +1,51 @@
+"""The test oracle at /__mock__/: read the portal's true state, reset it, set its faults.
+
+Loopback clients only, and no sign-in or CSRF: it is for the tests and robots running on
+the same machine, never for a browser.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from flask import Blueprint, abort, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from mock_portal.runtime import current_portal
+
+bp = Blueprint("oracle", __name__, url_prefix="/__mock__")
+
+
+@bp.before_request
+def loopback_only() -> None:
+    try:
+        loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        abort(403, description="The mock portal's oracle answers loopback clients only.")
+
+
+@bp.get("/state")
+def state() -> ResponseReturnValue:
+    return jsonify(current_portal().store.snapshot())
+
+
+@bp.post("/reset")
+def reset() -> ResponseReturnValue:
+    portal = current_portal()
+    portal.reset()
+    return jsonify(ok=True, faults=portal.faults.describe())
+
+
+@bp.post("/faults")
+def faults() -> ResponseReturnValue:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return jsonify(error="Send a JSON object such as {\"profile\": \"flaky\"}."), 400
+    profile = payload.pop("profile", "none")
+    try:
+        settings = current_portal().faults.configure(str(profile), payload)
+    except ValueError as e:
+        return jsonify(error=str(e)), 400
+    return jsonify(settings)

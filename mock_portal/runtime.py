@@ -1,0 +1,75 @@
+"""One portal instance at run time: its config, data, faults and the rule for applying writes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app
+
+from mock_portal.config import PortalConfig
+from mock_portal.faults import Faults, WriteOutcome
+from mock_portal.seed import seed_data
+from mock_portal.sessions import MemorySessionInterface
+from mock_portal.store import Store
+
+T = TypeVar("T")
+EXTENSION_KEY = "mock_portal"
+
+
+class InjectedFailure(Exception):
+    """A write the fault profile answers with HTTP 500."""
+
+
+class MockPortal:
+    """The state of one running mock portal."""
+
+    def __init__(self, config: PortalConfig, sessions: MemorySessionInterface) -> None:
+        self.config = config
+        self.store = Store(seed_data())
+        self.faults = Faults(config.faults, config.session_idle_seconds)
+        self.sessions = sessions
+        # Only ever set when the instance is torn down; waiting on it is how the portal
+        # plays being slow without holding a stopping server hostage.
+        self.stopping = threading.Event()
+
+    @property
+    def variant(self) -> str:
+        return self.config.variant
+
+    def reset(self) -> None:
+        self.store.reset()
+        self.faults.reset()
+
+    def commit(self, apply: Callable[[], tuple[T, bool]]) -> T:
+        """Apply one accepted write, or fail it as the fault profile says.
+
+        `apply` changes the data and returns (result, whether anything changed). Callers
+        validate first, holding `store.lock`, so that nothing changes between the check
+        and the write.
+        """
+        with self.store.lock:
+            counters = self.store.data.counters
+            outcome = self.faults.roll_write()
+            if outcome is WriteOutcome.FAIL_BEFORE_APPLY:
+                counters.errors_injected += 1
+                raise InjectedFailure("write refused before applying")
+            result, changed = apply()
+            counters.saves += 1
+            if changed:
+                counters.writes += 1
+            if outcome is WriteOutcome.FAIL_AFTER_APPLY:
+                counters.errors_injected += 1
+                raise InjectedFailure("write applied, then answered with an error")
+            return result
+
+    def pause(self, milliseconds: int) -> None:
+        """Be slow on purpose: simulated latency is what this portal is for."""
+        if milliseconds > 0:
+            self.stopping.wait(milliseconds / 1000)
+
+
+def current_portal() -> MockPortal:
+    portal: MockPortal = current_app.extensions[EXTENSION_KEY]
+    return portal

@@ -42,7 +42,7 @@ def reset() -> ResponseReturnValue:
 def faults() -> ResponseReturnValue:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return jsonify(error="Send a JSON object such as {\"profile\": \"flaky\"}."), 400
+        return jsonify(error='Send a JSON object such as {"profile": "flaky"}.'), 400
     profile = payload.pop("profile", "none")
     try:
         settings = current_portal().faults.configure(str(profile), payload)

@@ -19,6 +19,8 @@ class PortalServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
+        if isinstance(host, bytes):  # typeshed allows bytes; TCP servers give str
+            host = host.decode()
         return f"http://{host}:{port}/"
 
     def start(self) -> PortalServer:

@@ -49,9 +49,7 @@ def overview() -> ResponseReturnValue:
         found = store.search_users(query)
         pages = max(1, math.ceil(len(found) / PAGE_SIZE))
         page = min(page, pages)
-        rows = [
-            _row(user) for user in found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        ]
+        rows = [_row(user) for user in found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     context: dict[str, Any] = {
         "rows": rows,
         "query": query,

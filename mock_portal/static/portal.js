@@ -308,7 +308,15 @@
         if (!response.ok) {
           target.innerHTML = `<p role="alert" class="notice notice-error">${SOMETHING_WENT_WRONG}</p>`;
         } else {
+          // Boxes the admin already ticked or cleared keep their state when the list redraws.
+          const touched = new Map();
+          target.querySelectorAll("input[type=checkbox]").forEach((b) => {
+            if (b.checked !== b.defaultChecked) touched.set(b.value, b.checked);
+          });
           target.innerHTML = html;
+          target.querySelectorAll("input[type=checkbox]").forEach((b) => {
+            if (touched.has(b.value)) b.checked = touched.get(b.value);
+          });
           const mirror = document.querySelector("[data-query-mirror]");
           if (mirror) mirror.value = query;
         }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page
 
 from pages.feedback import open_screen
@@ -35,8 +37,12 @@ class AccountMenu:
         return self._openers.nth(int(index))
 
     def display_name(self) -> str:
-        """The signed-in admin's display name, as the button shows it."""
-        return self.button().inner_text().strip()
+        """The signed-in admin's display name: the button's accessible name."""
+        # The button may hold an avatar's initials besides the name; its accessible name,
+        # as the accessibility snapshot gives it, is what a person hears.
+        snapshot = self.button().aria_snapshot()
+        match = re.match(r'^- \w+ "((?:[^"\\]|\\.)*)"', snapshot)
+        return match.group(1) if match else self.button().inner_text().strip()
 
     def open_my_account(self) -> None:
         """Account menu > My Account: opens My Account Overview."""

@@ -141,7 +141,7 @@ def classify_alert(text: str, what: str) -> Exception:
 
 def perform(
     page: Page,
-    action: Callable[[], None],
+    action: Callable[[], object],
     *,
     what: str,
     heading: str | None = None,
@@ -159,7 +159,11 @@ def perform(
         if response.status >= 500:
             failures.append(f"HTTP {response.status}")
 
-    expected = {"heading": heading, "saved": SAVED if saved else None, "ignore": _NOT_AN_ANSWER}
+    expected: dict[str, object] = {
+        "heading": heading,
+        "saved": SAVED if saved else None,
+        "ignore": _NOT_AN_ANSWER,
+    }
     deadline = time.monotonic() + timeout_of(page) / 1000
     page.evaluate(_MARK_JS)
     page.on("response", note_failure)
@@ -204,12 +208,12 @@ def _look(page: Page, expected: dict[str, object]) -> dict[str, str] | None:
     return value if isinstance(value, dict) else None
 
 
-def open_screen(page: Page, action: Callable[[], None], heading: str, *, what: str) -> None:
+def open_screen(page: Page, action: Callable[[], object], heading: str, *, what: str) -> None:
     """Do `action` (a click, a goto) and wait for the screen with `heading`."""
     perform(page, action, what=what, heading=heading)
 
 
-def reach(page: Page, action: Callable[[], None], target: Locator, *, what: str) -> None:
+def reach(page: Page, action: Callable[[], object], target: Locator, *, what: str) -> None:
     """Do `action` and wait for `target` to show (for screens known by content, not heading)."""
     action()
     try:

@@ -106,9 +106,10 @@ class UsersOverviewPage:
             gone.first.wait_for(state="detached")
         wait_until_idle(self.page)
 
-    def find(self, username: str) -> UserRow | None:
-        """Search for `username` and return its row (exact Username match), paging as needed."""
-        self.search(username)
+    def find(self, username: str, term: str | None = None) -> UserRow | None:
+        """Search (for `term`, by default the username) and return the row whose Username is
+        exactly `username`, paging through the results as needed."""
+        self.search(term or username)
         while True:
             for user in self.listed():
                 if user.username == username:

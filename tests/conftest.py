@@ -78,6 +78,47 @@ def portal(portal_server: PortalServer) -> Portal:
 
 
 @pytest.fixture(scope="session")
+def portal_server_b() -> Iterator[PortalServer]:
+    """A second mock portal of variant "b": other widget kinds, one-step sign-in, Users menu."""
+    config = PortalConfig(
+        admin_username=ADMIN_USERNAME,
+        admin_password=secrets.token_urlsafe(16),
+        admin_display_name=ADMIN_NAME,
+        variant="b",
+    )
+    with PortalServer(create_app(config)) as server:
+        yield server
+
+
+@pytest.fixture
+def variant() -> str:
+    """The portal variant a test drives; override with @pytest.mark.parametrize("variant", ...)."""
+    return "a"
+
+
+@pytest.fixture
+def portal_of_variant(variant: str, request: pytest.FixtureRequest) -> Portal:
+    """The mock portal of `variant`, restored to its seed with no faults."""
+    if variant == "a":
+        return request.getfixturevalue("portal")
+    server: PortalServer = request.getfixturevalue("portal_server_b")
+    config: PortalConfig = server.app.config["PORTAL"]
+    handle = Portal(server.url, config.admin_username, config.admin_password)
+    handle.reset()
+    handle.set_faults("none")
+    return handle
+
+
+@pytest.fixture
+def signed_in_page(page: Any, portal_of_variant: Portal) -> Any:
+    """pytest-playwright's page, signed in to the portal of `variant` through the robot's flow."""
+    from flows.session import sign_in
+
+    sign_in(page, portal_of_variant.url, portal_of_variant.username, portal_of_variant.password)
+    return page
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     options = launch_options(headless=browser_type_launch_args.get("headless", True))
     options["args"] = [*browser_type_launch_args.get("args", []), *options["args"]]  # type: ignore[misc]

@@ -1,0 +1,216 @@
+"""Business-step flows against the mock portal: onboarding converges and never overwrites."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+from playwright.sync_api import Page
+
+from flows.device import set_up_device
+from flows.licensing import assign_license
+from flows.onboard import onboard_user, plan_user
+from flows.session import ensure_signed_in
+from flows.steps import STEPS, StepOutcome
+from robots.errors import BusinessError, ConflictError, PortalError, SessionExpiredError
+from robots.hire import NewHire
+from tests.conftest import Portal
+
+NIA = NewHire(
+    first_name="Nia", last_name="Okafor", email="nia.okafor@example.com", location="Denver Office"
+)
+AVA = NewHire(
+    first_name="Ava", last_name="Nguyen", email="ava.nguyen@example.com", location="Phoenix HQ"
+)
+
+
+class RecordingWitness:
+    """Keeps what the flows told it, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    def before_write(self, page: Page, step: str, description: str) -> None:
+        self.events.append(("write", step))
+
+    def after_step(self, page: Page, outcome: StepOutcome) -> None:
+        self.events.append((outcome.action, outcome.step))
+
+
+def assert_onboarded(user: dict[str, Any] | None, hire: NewHire) -> None:
+    """The oracle shows every step of the procedure done for `hire`."""
+    assert user is not None
+    assert (user["first_name"], user["last_name"], user["email"]) == (
+        hire.first_name,
+        hire.last_name,
+        hire.email,
+    )
+    assert user["e911_confirmed"] is True
+    assert user["device"]["type"] == "Generic SIP Phone"
+    assert user["device"]["has_password"] is True
+    assert user["voicemail"] == {"email": hire.email, "send_attachment": True}
+    assert user["voicemail_to_email"] is True
+
+
+def holds(portal: Portal, license_name: str, username: str) -> bool:
+    licence = next(x for x in portal.state()["licenses"] if x["name"] == license_name)
+    return username in licence["assigned"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("variant", ["a", "b"])
+def test_onboarding_a_new_hire_completes_every_step(
+    signed_in_page: Page, portal_of_variant: Portal
+) -> None:
+    """A new hire ends created, E911 confirmed, with device, voicemail and licence."""
+    witness = RecordingWitness()
+
+    outcomes = onboard_user(signed_in_page, NIA, witness)
+
+    assert [(o.step, o.action) for o in outcomes] == [
+        ("create user", "created"),
+        ("E911 address", "changed"),
+        ("device", "changed"),
+        ("voicemail", "changed"),
+        ("license", "changed"),
+    ]
+    assert_onboarded(portal_of_variant.user("nia.okafor"), NIA)
+    assert holds(portal_of_variant, "NextOS Pro Plus Upgrade", "nia.okafor")
+    # Evidence is taken before every write, and once after every step.
+    assert witness.events == [
+        event
+        for step in STEPS
+        for event in (("write", step), ("created" if step == "create user" else "changed", step))
+    ]
+
+
+@pytest.mark.browser
+def test_second_run_changes_nothing(signed_in_page: Page, portal: Portal) -> None:
+    """Onboarding the same hire again writes nothing and reports every step already done."""
+    onboard_user(signed_in_page, NIA)
+    writes = portal.state()["counters"]["writes"]
+
+    again = onboard_user(signed_in_page, NIA)
+    plans = plan_user(signed_in_page, NIA)
+
+    assert portal.state()["counters"]["writes"] == writes
+    assert [o.action for o in again] == ["already done"] * len(STEPS)
+    assert [(p.step, p.action) for p in plans] == [(step, "already done") for step in STEPS]
+
+
+@pytest.mark.browser
+def test_plan_for_a_new_hire_is_create_then_blocked(signed_in_page: Page, portal: Portal) -> None:
+    """Planning a hire not yet in the portal says create, and blocked for every later step."""
+    plans = plan_user(signed_in_page, NIA)
+
+    assert [(p.step, p.action) for p in plans] == [("create user", "create")] + [
+        (step, "blocked") for step in STEPS[1:]
+    ]
+    assert all(p.detail == "after create user" for p in plans[1:])
+    assert portal.state()["counters"]["writes"] == 0
+
+
+@pytest.mark.browser
+def test_username_of_another_person_is_a_conflict(signed_in_page: Page, portal: Portal) -> None:
+    """A username held by someone else raises ConflictError and leaves that user untouched."""
+    namesake = NewHire(
+        first_name="Dana",
+        last_name="Smythe",
+        username="dana.smith",
+        email="dana.smythe@example.com",
+        location="Phoenix HQ",
+    )
+    before = portal.user("dana.smith")
+
+    with pytest.raises(ConflictError) as conflict:
+        onboard_user(signed_in_page, namesake)
+
+    assert "dana.smith" in str(conflict.value) and "create user" in str(conflict.value)
+    assert portal.user("dana.smith") == before
+    assert portal.state()["counters"]["writes"] == 0
+
+
+@pytest.mark.browser
+def test_rerun_finishes_a_user_left_at_e911_not_confirmed(
+    signed_in_page: Page, portal: Portal
+) -> None:
+    """A user created but never E911-confirmed is finished, not created again."""
+    plans = plan_user(signed_in_page, AVA)
+    assert [(p.step, p.action) for p in plans][:2] == [
+        ("create user", "already done"),
+        ("E911 address", "change"),
+    ]
+
+    outcomes = onboard_user(signed_in_page, AVA)
+
+    assert [(o.step, o.action) for o in outcomes][:2] == [
+        ("create user", "already done"),
+        ("E911 address", "changed"),
+    ]
+    assert_onboarded(portal.user("ava.nguyen"), AVA)
+    assert [u["username"] for u in portal.state()["users"]].count("ava.nguyen") == 1
+
+
+@pytest.mark.browser
+def test_write_answered_with_an_error_is_re_observed_on_retry(
+    signed_in_page: Page, portal: Portal
+) -> None:
+    """A save the portal applied but answered with HTTP 5xx is found done when retried."""
+    grace = NewHire(
+        first_name="Grace", last_name="Kim", email="grace.kim@example.com", location="Denver Office"
+    )
+    portal.set_faults("none", write_failure_rate=1.0, failure_after_apply_ratio=1.0)
+    with pytest.raises(PortalError) as failed:
+        set_up_device(signed_in_page, grace)
+    assert "grace.kim / device" in str(failed.value)
+    portal.set_faults("none")
+
+    retried = set_up_device(signed_in_page, grace)
+
+    assert retried.action == "already done"
+    assert (portal.user("grace.kim") or {})["device"]["type"] == "Generic SIP Phone"
+
+
+@pytest.mark.browser
+def test_expired_session_is_reported_and_signing_in_again_resumes(
+    signed_in_page: Page, portal: Portal
+) -> None:
+    """An expired session raises SessionExpiredError; after signing in again the step runs."""
+    portal.set_faults("none", session_idle_seconds=0)
+    with pytest.raises(SessionExpiredError):
+        set_up_device(signed_in_page, AVA)
+    portal.set_faults("none")
+
+    assert ensure_signed_in(signed_in_page, portal.url, portal.username, portal.password)
+    outcome = set_up_device(signed_in_page, AVA)
+
+    assert outcome.action == "changed"
+    assert (portal.user("ava.nguyen") or {})["device"]["type"] == "Generic SIP Phone"
+
+
+@pytest.mark.browser
+def test_no_seat_left_is_a_business_error(signed_in_page: Page, portal: Portal) -> None:
+    """Assigning a licence with every seat taken raises the portal's own message."""
+    dana = NewHire(
+        first_name="Dana",
+        last_name="Smith",
+        email="dana.smith@example.com",
+        location="Phoenix HQ",
+        license="NextOS Call Recording",
+    )
+
+    with pytest.raises(BusinessError) as refused:
+        assign_license(signed_in_page, dana)
+
+    assert "No licenses available." in str(refused.value)
+    assert not holds(portal, "NextOS Call Recording", "dana.smith")
+
+
+def test_hire_without_a_licence_skips_the_licence_step() -> None:
+    """A hire who needs no licence is done with that step without opening any screen."""
+    hire = NIA.model_copy(update={"license": None})
+    untouched = cast(Page, object())  # any use of the page would fail
+
+    outcome = assign_license(untouched, hire)
+
+    assert (outcome.step, outcome.action) == ("license", "already done")

@@ -1,0 +1,174 @@
+"""Page objects against the mock portal: each screen found by role and accessible name."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from flows.navigate import open_user_page, open_users_overview
+from flows.session import sign_in
+from pages.account_menu import AccountMenu
+from pages.assign_license import AssignLicensePage
+from pages.create_user import CreateUserPage
+from pages.dashboard import DashboardPage
+from pages.licensing import LicensingPage
+from pages.my_account import MyAccountPage
+from pages.users_overview import UsersOverviewPage
+from pages.widgets import Dropdown
+from robots.errors import BusinessError, PortalError, SignInError
+from robots.hire import NewHire
+from tests.conftest import ADMIN_NAME, Portal
+
+pytestmark = pytest.mark.browser
+
+GRACE = NewHire(
+    first_name="Grace", last_name="Kim", email="grace.kim@example.com", location="Denver Office"
+)
+AVA = NewHire(
+    first_name="Ava", last_name="Nguyen", email="ava.nguyen@example.com", location="Phoenix HQ"
+)
+
+
+@pytest.mark.parametrize("variant", ["a", "b"])
+def test_sign_in_reaches_the_dashboard_of_either_sign_in_kind(signed_in_page: Page) -> None:
+    """Two-step (a) and one-step (b) sign-in both end on the dashboard with the admin's menu."""
+    expect(DashboardPage(signed_in_page).heading).to_be_visible()
+    assert AccountMenu(signed_in_page).display_name() == ADMIN_NAME
+
+
+def test_wrong_password_is_refused_once_without_echoing_it(page: Page, portal: Portal) -> None:
+    """A refused sign-in raises SignInError in the portal's words and never shows the password."""
+    wrong = "not-the-password-1234"
+    with pytest.raises(SignInError) as refused:
+        sign_in(page, portal.url, portal.username, wrong)
+    assert "Invalid username or password." in str(refused.value)
+    assert wrong not in str(refused.value)
+    assert portal.state()["counters"]["sign_ins"] == 0
+
+
+def test_search_finds_a_user_on_page_two(signed_in_page: Page, portal: Portal) -> None:
+    """A search with more than 10 results is paged through with Next until the user shows."""
+    overview = open_users_overview(signed_in_page)
+    overview.search("example.com")
+    first_page = [user.username for user in overview.listed()]
+    assert len(first_page) == 10
+    assert "dana.smithers" not in first_page
+
+    found = overview.find("dana.smithers", term="example.com")
+
+    expected = portal.user("dana.smithers")
+    assert found is not None and expected is not None
+    assert found.username == "dana.smithers"
+    assert found.email == expected["email"]
+    assert found.extension == expected["extension"]
+
+
+def test_search_lists_only_what_the_server_found(signed_in_page: Page, portal: Portal) -> None:
+    """The table is read only once it shows the server's results for the term."""
+    overview = open_users_overview(signed_in_page)
+    overview.search("dana.smith")
+    listed = {user.username for user in overview.listed()}
+    expected = {u["username"] for u in portal.state()["users"] if "dana.smith" in u["username"]}
+    assert listed == expected == {"dana.smith", "dana.smithers"}
+
+
+def test_dropdowns_of_both_kinds_are_chosen_and_read_back(signed_in_page: Page) -> None:
+    """Location (an ARIA combobox here) and Package (a native select here) choose alike."""
+    overview = open_users_overview(signed_in_page)
+    overview.open_add_users()
+    form = CreateUserPage(signed_in_page)
+    kinds = {
+        label: Dropdown(signed_in_page, label).control.evaluate("(e) => e.tagName")
+        for label in ("Location", "Package")
+    }
+    assert kinds["Package"] == "SELECT" and kinds["Location"] != "SELECT"
+
+    form.location.choose("Denver Office")
+    numbers = form.free_numbers()
+    form.package.choose("NextOSAdditionalLineLocal")
+
+    assert form.location.value() == "Denver Office"
+    assert form.package.value() == "NextOSAdditionalLineLocal"
+    assert "Mountain" in Dropdown(signed_in_page, "Time Zone").value()
+    assert numbers and all(number.startswith("(303)") for number in numbers)
+
+
+def test_profile_reads_a_half_onboarded_users_e911_status(signed_in_page: Page) -> None:
+    """Profile's E911 Status reads Not confirmed for a user whose E911 was never confirmed."""
+    user_page = open_user_page(signed_in_page, AVA)
+    assert user_page.profile.e911_confirmed() is False
+    expect(user_page.profile.confirm_e911_button.first).to_be_visible()
+
+
+def test_save_lands_under_the_banner_and_the_chat_bubble(
+    signed_in_page: Page, portal: Portal
+) -> None:
+    """With the banner and an overlapping chat bubble on, the Device Save still lands."""
+    portal.set_faults("none", banner=True, bubble_overlap=True)
+    user_page = open_user_page(signed_in_page, GRACE)
+
+    user_page.device.set_up("Generic SIP Phone", authentication_name="grace.kim")
+
+    device = (portal.user("grace.kim") or {})["device"]
+    assert device["type"] == "Generic SIP Phone"
+    assert device["has_password"] is True
+
+
+def test_refused_save_raises_the_portals_words(signed_in_page: Page, portal: Portal) -> None:
+    """An extension already taken is refused with the portal's message; nothing is created."""
+    hire = NewHire(
+        first_name="Kai",
+        last_name="Moreno",
+        email="kai.moreno@example.com",
+        location="Austin Office",
+        extension="1001",
+    )
+    overview = open_users_overview(signed_in_page)
+    overview.open_add_users()
+    form = CreateUserPage(signed_in_page)
+    form.fill(hire)
+
+    with pytest.raises(BusinessError) as refused:
+        form.save_and_continue()
+
+    assert "Extension 1001 is already assigned to another user." in str(refused.value)
+    assert portal.user("kai.moreno") is None
+
+
+def test_failed_write_raises_portal_error(signed_in_page: Page, portal: Portal) -> None:
+    """A save answered with HTTP 5xx is a PortalError, and the portal kept nothing."""
+    portal.set_faults("none", write_failure_rate=1.0, failure_after_apply_ratio=0.0)
+    voicemail = open_user_page(signed_in_page, GRACE).voicemail
+    wanted = voicemail.settings().__class__(email="grace.k@example.com", send_attachment=True)
+
+    with pytest.raises(PortalError):
+        voicemail.change(wanted)
+
+    assert (portal.user("grace.kim") or {})["voicemail"]["email"] == "grace.kim@example.com"
+
+
+def test_licensing_shows_seats_and_who_holds_a_licence(signed_in_page: Page) -> None:
+    """Licensing reads seats used of total; Assign tells who holds the licence."""
+    AccountMenu(signed_in_page).open_my_account()
+    MyAccountPage(signed_in_page).open_licensing("NextOS Call Recording")
+    licensing = LicensingPage(signed_in_page)
+    assert licensing.seats("NextOS Call Recording") == (10, 10)
+
+    licensing.open_assign("NextOS Call Recording")
+    assign = AssignLicensePage(signed_in_page)
+    assign.search("grace.kim")
+    assert assign.holds_license("grace.kim") is True
+    assign.search("dana.smith")
+    assert assign.holds_license("dana.smith") is False
+    assert assign.holds_license("grace.kim") is None
+
+
+def test_users_overview_lists_every_column(signed_in_page: Page, portal: Portal) -> None:
+    """Rows are read by column header; phone numbers show formatted, compared by digits."""
+    overview: UsersOverviewPage = open_users_overview(signed_in_page)
+    row = overview.find("dana.smith")
+    expected = portal.user("dana.smith")
+    assert row is not None and expected is not None
+    assert row.name == "Dana Smith"
+    assert row.location == expected["location"]
+    assert "".join(ch for ch in row.phone_number if ch.isdigit()) == expected["phone_number"]

@@ -30,9 +30,9 @@ def set_up_device(page: Page, hire: NewHire, witness: Witness | None = None) -> 
                 after={"device": before},
             )
         else:
-            section.open()
+            section.fill(hire.device, authentication_name=hire.username)
             witness.before_write(page, DEVICE, f"set up {hire.device} for {hire.username}")
-            section.set_up(hire.device, authentication_name=hire.username)
+            section.save()
             outcome = StepOutcome(
                 step=DEVICE,
                 action=CHANGED,

@@ -62,8 +62,9 @@ def assign_license(page: Page, hire: NewHire, witness: Witness | None = None) ->
         if state.held:
             action = ALREADY_DONE
         else:
+            assign.tick(hire.username)
             witness.before_write(page, LICENSE, f"assign {hire.license} to {hire.username}")
-            assign.assign(hire.username)
+            assign.save()
             action = CHANGED
         outcome = StepOutcome(
             step=LICENSE,

@@ -46,8 +46,9 @@ def set_voicemail(page: Page, hire: NewHire, witness: Witness | None = None) -> 
                 step=VOICEMAIL, action=ALREADY_DONE, before=_shown(before), after=_shown(before)
             )
         else:
+            section.fill(wanted)
             witness.before_write(page, VOICEMAIL, f"voicemail settings of {hire.username}")
-            section.change(wanted)
+            section.save()
             outcome = StepOutcome(
                 step=VOICEMAIL, action=CHANGED, before=_shown(before), after=_shown(wanted)
             )

@@ -39,12 +39,20 @@ class AssignLicensePage:
             return None
         return box.first.is_checked()
 
-    def assign(self, username: str) -> None:
-        """Tick `username` and Save. Raises BusinessError when no seat is left."""
+    def tick(self, username: str) -> None:
+        """Tick `username`'s checkbox (Save is separate)."""
         set_checked(self.checkbox(username).first, True)
+
+    def save(self) -> None:
+        """Save the assignment. Raises BusinessError when no seat is left."""
         perform(
             self.page,
             lambda: click(self.save_button),
             what="saving the licence assignment",
             saved=True,
         )
+
+    def assign(self, username: str) -> None:
+        """Tick `username` and Save."""
+        self.tick(username)
+        self.save()

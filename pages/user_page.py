@@ -99,8 +99,9 @@ class DeviceSection(_Section):
         self.open()
         return self.available_devices.value()
 
-    def set_up(self, device: str, authentication_name: str) -> None:
-        """Choose `device`, generate a password, and Save.
+    def fill(self, device: str, authentication_name: str) -> None:
+        """Choose `device` and Generate its password (Save is separate, so evidence can be
+        taken of the filled section first).
 
         The generated password is never read back: nobody needs it and it is a secret.
         """
@@ -112,7 +113,15 @@ class DeviceSection(_Section):
         self.page.wait_for_function(
             "(e) => e.value !== ''", arg=self.authentication_password.element_handle()
         )
+
+    def save(self) -> None:
+        """Save the Device section; raises BusinessError/PortalError on a refusal/failure."""
         self._save()
+
+    def set_up(self, device: str, authentication_name: str) -> None:
+        """Choose `device`, generate a password, and Save."""
+        self.fill(device, authentication_name)
+        self.save()
 
 
 @dataclass(frozen=True)
@@ -151,12 +160,20 @@ class VoicemailSection(_Section):
             send_attachment=self.send_attachment.is_checked(),
         )
 
-    def change(self, settings: VoicemailSettings) -> None:
-        """Set the editor's fields to `settings` and Save."""
+    def fill(self, settings: VoicemailSettings) -> None:
+        """Set the editor's fields to `settings` (Save is separate)."""
         self.open_editor()
         self.email.fill(settings.email)
         set_checked(self.send_attachment, settings.send_attachment)
+
+    def save(self) -> None:
+        """Save the Voicemail section; raises BusinessError/PortalError on a refusal/failure."""
         self._save()
+
+    def change(self, settings: VoicemailSettings) -> None:
+        """Set the editor's fields to `settings` and Save."""
+        self.fill(settings)
+        self.save()
 
 
 class SecuritySection(_Section):

@@ -131,6 +131,22 @@ def test_username_of_another_person_is_a_conflict(signed_in_page: Page, portal: 
 
 
 @pytest.mark.browser
+def test_username_taken_outside_the_account_is_a_conflict(
+    signed_in_page: Page, portal: Portal
+) -> None:
+    """A username the Users list lacks but the portal holds elsewhere is refused, as a conflict."""
+    sam = NewHire(
+        first_name="Sam", last_name="Taylor", email="sam.taylor@example.com", location="Phoenix HQ"
+    )
+
+    with pytest.raises(ConflictError) as conflict:
+        onboard_user(signed_in_page, sam)
+
+    assert "Username already exists. Please choose a different username." in str(conflict.value)
+    assert portal.user("sam.taylor") is None
+
+
+@pytest.mark.browser
 def test_rerun_finishes_a_user_left_at_e911_not_confirmed(
     signed_in_page: Page, portal: Portal
 ) -> None:

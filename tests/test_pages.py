@@ -13,13 +13,12 @@ from pages.create_user import CreateUserPage
 from pages.dashboard import DashboardPage
 from pages.licensing import LicensingPage
 from pages.my_account import MyAccountPage
+from pages.top_menu import TopMenu
 from pages.users_overview import UsersOverviewPage
-from pages.widgets import Dropdown
+from pages.widgets import Dropdown, labelled_value
 from robots.errors import BusinessError, PortalError, SignInError
 from robots.hire import NewHire
 from tests.conftest import ADMIN_NAME, Portal
-
-pytestmark = pytest.mark.browser
 
 GRACE = NewHire(
     first_name="Grace", last_name="Kim", email="grace.kim@example.com", location="Denver Office"
@@ -29,6 +28,7 @@ AVA = NewHire(
 )
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("variant", ["a", "b"])
 def test_sign_in_reaches_the_dashboard_of_either_sign_in_kind(signed_in_page: Page) -> None:
     """Two-step (a) and one-step (b) sign-in both end on the dashboard with the admin's menu."""
@@ -36,6 +36,7 @@ def test_sign_in_reaches_the_dashboard_of_either_sign_in_kind(signed_in_page: Pa
     assert AccountMenu(signed_in_page).display_name() == ADMIN_NAME
 
 
+@pytest.mark.browser
 def test_wrong_password_is_refused_once_without_echoing_it(page: Page, portal: Portal) -> None:
     """A refused sign-in raises SignInError in the portal's words and never shows the password."""
     wrong = "not-the-password-1234"
@@ -46,6 +47,7 @@ def test_wrong_password_is_refused_once_without_echoing_it(page: Page, portal: P
     assert portal.state()["counters"]["sign_ins"] == 0
 
 
+@pytest.mark.browser
 def test_search_finds_a_user_on_page_two(signed_in_page: Page, portal: Portal) -> None:
     """A search with more than 10 results is paged through with Next until the user shows."""
     overview = open_users_overview(signed_in_page)
@@ -63,6 +65,7 @@ def test_search_finds_a_user_on_page_two(signed_in_page: Page, portal: Portal) -
     assert found.extension == expected["extension"]
 
 
+@pytest.mark.browser
 def test_search_lists_only_what_the_server_found(signed_in_page: Page, portal: Portal) -> None:
     """The table is read only once it shows the server's results for the term."""
     overview = open_users_overview(signed_in_page)
@@ -72,10 +75,10 @@ def test_search_lists_only_what_the_server_found(signed_in_page: Page, portal: P
     assert listed == expected == {"dana.smith", "dana.smithers"}
 
 
+@pytest.mark.browser
 def test_dropdowns_of_both_kinds_are_chosen_and_read_back(signed_in_page: Page) -> None:
     """Location (an ARIA combobox here) and Package (a native select here) choose alike."""
-    overview = open_users_overview(signed_in_page)
-    overview.open_add_users()
+    TopMenu(signed_in_page).open_add_users()
     form = CreateUserPage(signed_in_page)
     kinds = {
         label: Dropdown(signed_in_page, label).control.evaluate("(e) => e.tagName")
@@ -93,6 +96,7 @@ def test_dropdowns_of_both_kinds_are_chosen_and_read_back(signed_in_page: Page) 
     assert numbers and all(number.startswith("(303)") for number in numbers)
 
 
+@pytest.mark.browser
 def test_profile_reads_a_half_onboarded_users_e911_status(signed_in_page: Page) -> None:
     """Profile's E911 Status reads Not confirmed for a user whose E911 was never confirmed."""
     user_page = open_user_page(signed_in_page, AVA)
@@ -100,6 +104,7 @@ def test_profile_reads_a_half_onboarded_users_e911_status(signed_in_page: Page) 
     expect(user_page.profile.confirm_e911_button.first).to_be_visible()
 
 
+@pytest.mark.browser
 def test_save_lands_under_the_banner_and_the_chat_bubble(
     signed_in_page: Page, portal: Portal
 ) -> None:
@@ -114,6 +119,22 @@ def test_save_lands_under_the_banner_and_the_chat_bubble(
     assert device["has_password"] is True
 
 
+@pytest.mark.browser
+def test_security_section_makes_an_authorized_user(signed_in_page: Page, portal: Portal) -> None:
+    """Security Information saves Authorized User with a PIN; a short PIN is refused."""
+    security = open_user_page(signed_in_page, GRACE).security
+    assert security.is_authorized() is False
+
+    with pytest.raises(BusinessError) as refused:
+        security.authorize("12")
+    security.authorize("4821")
+
+    assert "PIN must be 4 digits." in str(refused.value)
+    user = portal.user("grace.kim") or {}
+    assert user["authorized_user"] is True and user["has_pin"] is True
+
+
+@pytest.mark.browser
 def test_refused_save_raises_the_portals_words(signed_in_page: Page, portal: Portal) -> None:
     """An extension already taken is refused with the portal's message; nothing is created."""
     hire = NewHire(
@@ -135,6 +156,7 @@ def test_refused_save_raises_the_portals_words(signed_in_page: Page, portal: Por
     assert portal.user("kai.moreno") is None
 
 
+@pytest.mark.browser
 def test_failed_write_raises_portal_error(signed_in_page: Page, portal: Portal) -> None:
     """A save answered with HTTP 5xx is a PortalError, and the portal kept nothing."""
     portal.set_faults("none", write_failure_rate=1.0, failure_after_apply_ratio=0.0)
@@ -147,6 +169,7 @@ def test_failed_write_raises_portal_error(signed_in_page: Page, portal: Portal) 
     assert (portal.user("grace.kim") or {})["voicemail"]["email"] == "grace.kim@example.com"
 
 
+@pytest.mark.browser
 def test_licensing_shows_seats_and_who_holds_a_licence(signed_in_page: Page) -> None:
     """Licensing reads seats used of total; Assign tells who holds the licence."""
     AccountMenu(signed_in_page).open_my_account()
@@ -163,6 +186,7 @@ def test_licensing_shows_seats_and_who_holds_a_licence(signed_in_page: Page) -> 
     assert assign.holds_license("grace.kim") is None
 
 
+@pytest.mark.browser
 def test_users_overview_lists_every_column(signed_in_page: Page, portal: Portal) -> None:
     """Rows are read by column header; phone numbers show formatted, compared by digits."""
     overview: UsersOverviewPage = open_users_overview(signed_in_page)
@@ -172,3 +196,18 @@ def test_users_overview_lists_every_column(signed_in_page: Page, portal: Portal)
     assert row.name == "Dana Smith"
     assert row.location == expected["location"]
     assert "".join(ch for ch in row.phone_number if ch.isdigit()) == expected["phone_number"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "First Name: Ava\nE911 Status: Not confirmed\nConfirm E911 Address",
+        "First Name\nAva\nE911 Status\nNot confirmed\nConfirm E911 Address",
+        "First Name\tAva\nE911 Status\tNot confirmed",
+    ],
+)
+def test_profile_values_are_read_whatever_the_layout(text: str) -> None:
+    """Label/value text reads the same as 'Label: value', two lines, or tab-separated."""
+    assert labelled_value(text, "E911 Status") == "Not confirmed"
+    assert labelled_value(text, "First Name") == "Ava"
+    assert labelled_value(text, "Security PIN") is None

@@ -10,7 +10,7 @@ from mock_portal.server import PortalServer
 def run(host: str = "127.0.0.1", port: int = 0, faults: str = "none", variant: str = "a") -> None:
     """Serve a portal built from the environment until Ctrl-C."""
     app = create_app(PortalConfig.from_env(faults=faults, variant=variant))
-    server = PortalServer(app, host=host, port=port)
+    server = PortalServer(app, host=host, port=port, quiet=False)
     print(f"Mock portal listening on {server.url}", flush=True)
     try:
         server.serve_forever()

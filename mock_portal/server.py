@@ -5,15 +5,30 @@ from __future__ import annotations
 import threading
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: a portal serving a demo or a test should not flood the terminal."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
 
 
 class PortalServer:
-    """A threaded WSGI server on a real port; `port=0` picks a free one."""
+    """A threaded WSGI server on a real port; `port=0` picks a free one.
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
+    `quiet` (the default) drops the access log; `onboard portal` shows it.
+    """
+
+    def __init__(
+        self, app: Flask, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True
+    ) -> None:
         self.app = app
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        handler = _QuietHandler if quiet else WSGIRequestHandler
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=handler
+        )
         self._thread: threading.Thread | None = None
 
     @property

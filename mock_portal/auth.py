@@ -42,11 +42,13 @@ def guard() -> ResponseReturnValue | None:
     Registered before CSRF protection so that an expired session's write lands on
     sign-in (and is not applied) rather than being refused as a forgery.
     """
-    if request.blueprint == "oracle" or request.endpoint == "static":
+    if request.blueprint == "oracle":
         return None
     portal = current_portal()
     settings = portal.faults.settings
     portal.pause(settings.latency_ms)
+    if request.endpoint == "static":
+        return None
     if session.get("admin"):
         now = time.monotonic()
         count = int(session.get("requests", 0)) + 1

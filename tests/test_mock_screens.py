@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from mock_portal import create_app
 from mock_portal.config import PortalConfig
@@ -250,6 +251,19 @@ def test_chat_with_an_expert_carries_a_request(page: Page, portal: Any) -> None:
     assert record["email"] == "alex@example.com"
     assert record["topics"] == ["Technical Support", "User Setup / Settings", "Something Else"]
     assert record["messages"] == ["Please set up call recording for pat.quinn"]
+
+
+def test_greeting_card_covers_save_until_dismissed(page: Page, portal: Any) -> None:
+    """With bubble_overlap on, the greeting blocks Save & Continue until Dismiss message."""
+    portal.set_faults("none", bubble_overlap=True)
+    sign_in(page, portal.username, portal.password)
+    page.goto("/users/new")
+    save = page.get_by_role("button", name="Save & Continue")
+    expect(page.get_by_role("button", name="Dismiss message")).to_be_visible()
+    with pytest.raises(PlaywrightTimeoutError):
+        save.click(trial=True, timeout=1500)
+    page.get_by_role("button", name="Dismiss message").click()
+    save.click(trial=True)
 
 
 @pytest.fixture(autouse=True)

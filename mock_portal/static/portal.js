@@ -522,4 +522,6 @@
       sessionStorage.setItem("greeting-dismissed", "1");
     });
   }
+
+  document.body.classList.remove("booting");
 })();

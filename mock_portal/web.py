@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import jsonify, render_template, request
@@ -42,7 +43,7 @@ def dom_id(name: str) -> str:
     """An element id; variant b spells them differently so nothing can lean on ids."""
     if current_portal().variant == "a":
         return name.replace("_", "-")
-    return "nx" + format(sum(ord(c) * (i + 7) for i, c in enumerate(name)) % 65521, "x")
+    return "nx-" + hashlib.blake2s(name.encode(), digest_size=5).hexdigest()
 
 
 def error_response(status: int, message: str, **extra: Any) -> ResponseReturnValue:

@@ -698,3 +698,46 @@ def test_the_conftest_server_answers_the_oracle_over_http(portal: Any) -> None:
     snapshot = portal.state()
     assert any(u["username"] == "dana.smith" for u in snapshot["users"])
     assert snapshot["counters"]["writes"] == 0
+
+
+# ---------- configuration ----------
+
+
+def test_config_reads_the_admin_account_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """MOCK_ADMIN_* set the account; the password never shows in the config's repr."""
+    monkeypatch.setenv("MOCK_ADMIN_USERNAME", "ops@example.com")
+    monkeypatch.setenv("MOCK_ADMIN_PASSWORD", "s3cret-from-env")
+    monkeypatch.setenv("MOCK_ADMIN_NAME", "Olive Ops")
+    config = PortalConfig.from_env(faults="flaky", variant="b")
+    assert (config.admin_username, config.admin_display_name) == ("ops@example.com", "Olive Ops")
+    assert config.admin_password == "s3cret-from-env"
+    assert (config.faults, config.variant) == ("flaky", "b")
+    assert "s3cret-from-env" not in repr(config) and config.secret_key not in repr(config)
+    assert PortalConfig().secret_key != PortalConfig().secret_key
+    with pytest.raises(ValueError, match="variant"):
+        PortalConfig(variant="c")
+
+
+def test_variant_b_spells_ids_differently_and_swaps_dropdown_kinds(admin: Admin) -> None:
+    """Variant b keeps the names but changes ids and which dropdowns are native."""
+    app_b = create_app(PortalConfig(admin_username=ADMIN, admin_password=PASSWORD, variant="b"))
+    other = Admin(app_b)
+    other.client.post(
+        "/",
+        data={
+            "csrf_token": _token(other.client.get("/").text),
+            "username": ADMIN,
+            "password": PASSWORD,
+        },
+    )
+    page_a = admin.client.get("/users/new").text
+    page_b = other.client.get("/users/new").text
+    assert 'id="first-name"' in page_a and 'id="first-name"' not in page_b
+    assert re.search(r'<select[^>]*name="package"', page_a)
+    assert not re.search(r'<select[^>]*name="package"', page_b)
+    assert not re.search(r'<select[^>]*name="location"', page_a)
+    assert re.search(r'<select[^>]*name="location"', page_b)
+    assert 'role="menubar"' in admin.client.get("/dashboard").text
+    assert 'role="menubar"' not in other.client.get("/dashboard").text

@@ -11,8 +11,9 @@ from pages.feedback import open_screen
 from pages.widgets import click
 
 # A menu that opens on hover opens within a moment of the pointer arriving; after this
-# long without it the menu is taken to be one that opens on click.
-_HOVER_GRACE_MS = 1000
+# long without it the menu is taken to be one that opens on click. Generous, because a
+# loaded machine is slow to answer a hover, and paid once per page (see _click_menus).
+_HOVER_GRACE_MS = 3000
 
 # Menus (by their trigger) found to open on click rather than hover, per page.
 _click_menus: weakref.WeakKeyDictionary[Page, set[str]] = weakref.WeakKeyDictionary()
@@ -46,12 +47,15 @@ def open_menu(page: Page, trigger: Locator, entry: Locator, landed: Locator | No
             entry.wait_for(state="visible", timeout=_HOVER_GRACE_MS)
             return True
         except PlaywrightTimeoutError:
-            # Remembered, so later visits on this page skip the wait for the hover.
-            opens_on_click.add(key)
+            pass
     click(trigger)
     either = entry if landed is None else entry.or_(landed).first
     either.wait_for(state="visible")
-    return entry.is_visible()
+    if entry.is_visible():
+        # Remembered, so later visits on this page skip the wait for a hover.
+        opens_on_click.add(key)
+        return True
+    return False
 
 
 class TopMenu:

@@ -31,6 +31,12 @@ def state() -> ResponseReturnValue:
     return jsonify(current_portal().store.snapshot())
 
 
+@bp.get("/secrets")
+def secrets() -> ResponseReturnValue:
+    """The users' secrets, kept out of /state, for leak tests on this machine."""
+    return jsonify(secrets=current_portal().store.secrets())
+
+
 @bp.post("/reset")
 def reset() -> ResponseReturnValue:
     portal = current_portal()

@@ -241,6 +241,19 @@ class Store:
             }
 
 
+    def secrets(self) -> list[str]:
+        """Every secret the portal holds for its users (SIP passwords, PINs): for tests that
+        prove no robot artifact contains one. Never part of `snapshot`."""
+        with self.lock:
+            found = []
+            for user in self.data.users:
+                if user.device and user.device.auth_password:
+                    found.append(user.device.auth_password)
+                if user.pin:
+                    found.append(user.pin)
+            return found
+
+
 def _user_view(user: User) -> dict[str, Any]:
     return {
         "id": user.id,

@@ -48,6 +48,10 @@ class Portal:
     def set_faults(self, profile: str = "none", **overrides: Any) -> None:
         self._call("__mock__/faults", {"profile": profile, **overrides})
 
+    def secrets(self) -> list[str]:
+        """Every secret the portal holds (SIP passwords, PINs) plus the admin password."""
+        return [*self._call("__mock__/secrets")["secrets"], self.password]
+
     def user(self, username: str) -> dict[str, Any] | None:
         return next((u for u in self.state()["users"] if u["username"] == username), None)
 

@@ -32,6 +32,10 @@ def _write_run(run_dir: Path, lines: int = 5) -> None:
     recorder.close()
 
 
+def _colours(image: Image.Image) -> set[tuple[int, ...]]:
+    return {colour for _count, colour in image.getcolors(maxcolors=1 << 24) or []}
+
+
 def _lines(run_dir: Path) -> list[str]:
     return (run_dir / "audit.jsonl").read_text().splitlines()
 
@@ -140,7 +144,7 @@ def test_screenshots_black_out_password_and_pin_fields(page: Page, tmp_path: Pat
         crop = image.crop(
             (box["x"] + 2, box["y"] + 2, box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)
         )
-        assert set(crop.getdata()) == {(0, 0, 0)}, f"{field_id} is not fully masked"
+        assert _colours(crop) == {(0, 0, 0)}, f"{field_id} is not fully masked"
     name_box = page.locator("#n").bounding_box()
     assert name_box is not None
     name_crop = image.crop(
@@ -151,4 +155,4 @@ def test_screenshots_black_out_password_and_pin_fields(page: Page, tmp_path: Pat
             name_box["y"] + name_box["height"],
         )
     )
-    assert len(set(name_crop.getdata())) > 1, "a non-secret field must stay readable"
+    assert len(_colours(name_crop)) > 1, "a non-secret field must stay readable"

@@ -30,7 +30,8 @@ def set_up_device(page: Page, hire: NewHire, witness: Witness | None = None) -> 
                 after={"device": before},
             )
         else:
-            section.fill(hire.device, authentication_name=hire.username)
+            generated = section.fill(hire.device, authentication_name=hire.username)
+            witness.secret(generated)
             witness.before_write(page, DEVICE, f"set up {hire.device} for {hire.username}")
             section.save()
             outcome = StepOutcome(

@@ -53,6 +53,11 @@ class Witness(Protocol):
         """Called once a step has finished, with what it did."""
         ...
 
+    def secret(self, value: str) -> None:
+        """Told a secret the robot came to hold (a generated password), so that evidence
+        can be scrubbed of it. Must never record the value itself."""
+        ...
+
 
 class NoWitness:
     """A witness that records nothing."""
@@ -62,3 +67,6 @@ class NoWitness:
 
     def after_step(self, page: Page, outcome: StepOutcome) -> None:
         """Record nothing."""
+
+    def secret(self, value: str) -> None:
+        """Keep nothing."""

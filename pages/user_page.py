@@ -99,11 +99,12 @@ class DeviceSection(_Section):
         self.open()
         return self.available_devices.value()
 
-    def fill(self, device: str, authentication_name: str) -> None:
+    def fill(self, device: str, authentication_name: str) -> str:
         """Choose `device` and Generate its password (Save is separate, so evidence can be
         taken of the filled section first).
 
-        The generated password is never read back: nobody needs it and it is a secret.
+        Returns the generated password, for one use only: telling the evidence recorder what
+        to scrub from traces. Nobody else needs it; never log or show it.
         """
         self.open()
         self.available_devices.choose(device)
@@ -113,6 +114,7 @@ class DeviceSection(_Section):
         self.page.wait_for_function(
             "(e) => e.value !== ''", arg=self.authentication_password.element_handle()
         )
+        return self.authentication_password.input_value()
 
     def save(self) -> None:
         """Save the Device section; raises BusinessError/PortalError on a refusal/failure."""

@@ -14,6 +14,7 @@ import os
 import re
 import threading
 import time
+import urllib.parse
 import zipfile
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -51,10 +52,18 @@ class Redactor:
             self.add(secret)
 
     def add(self, secret: str | None) -> None:
+        """Know `secret` as written and as it travels in a form post, a URL or JSON."""
         # Very short values would blank out ordinary words; the portal's secrets are longer.
-        if secret and len(secret) >= 4:
-            with self._lock:
-                self._secrets.add(secret)
+        if not secret or len(secret) < 4:
+            return
+        forms = {
+            secret,
+            urllib.parse.quote_plus(secret),
+            urllib.parse.quote(secret, safe=""),
+            json.dumps(secret)[1:-1],
+        }
+        with self._lock:
+            self._secrets.update(forms)
 
     @property
     def secrets(self) -> frozenset[str]:

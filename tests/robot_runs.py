@@ -44,7 +44,8 @@ def roster_rows(count: int, *, prefix: str = "") -> list[dict[str, str]]:
 
 def write_roster(path: Path, rows: Sequence[Mapping[str, str]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
     return path
@@ -61,8 +62,8 @@ def robot_env(portal: Portal, workdir: Path, **extra: str) -> dict[str, str]:
         PORTAL_USERNAME=portal.username,
         PORTAL_PASSWORD=portal.password,
         RECORDINGS_DIR=str(workdir / "recordings"),
-        **extra,
     )
+    env.update(extra)
     return env
 
 

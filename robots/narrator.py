@@ -8,15 +8,19 @@ them (`EVIDENCE_HIDE_CSS`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from playwright.sync_api import BrowserContext, Locator, Page
+from playwright.sync_api import Error as PlaywrightError
 
 CAPTION_ID = "onboard-robot-caption"
 TARGET_CLASS = "onboard-robot-target"
 EVIDENCE_HIDE_CSS = (
     f"#{CAPTION_ID} {{ display: none !important; }} "
-    f".{TARGET_CLASS} {{ outline: none !important; box-shadow: none !important; }}"
+    # More specific than the outline's own rule, so it wins whatever the stylesheet order.
+    f"html body .{TARGET_CLASS}.{TARGET_CLASS} {{ outline: none !important; "
+    "box-shadow: none !important; }"
 )
 
 # Runs before any page script: the caption survives navigations through sessionStorage.
@@ -66,14 +70,18 @@ class Narrator:
     def caption(self, page: Page, text: str) -> None:
         if not self.enabled:
             return
-        page.evaluate(f"window.__onboardCaption && window.__onboardCaption({json.dumps(text)})")
+        script = f"window.__onboardCaption && window.__onboardCaption({json.dumps(text)})"
+        # Mid-navigation this fails; the next page shows the caption from sessionStorage.
+        with contextlib.suppress(PlaywrightError):
+            page.evaluate(script)
 
     def point_at(self, target: Locator) -> None:
         """Outline the element about to be used (and only that one)."""
         if not self.enabled:
             return
-        target.evaluate(
-            "(el, cls) => { document.querySelectorAll('.' + cls)"
-            ".forEach(e => e.classList.remove(cls)); el.classList.add(cls); }",
-            TARGET_CLASS,
-        )
+        with contextlib.suppress(PlaywrightError):  # an outline is never worth a failure
+            target.evaluate(
+                "(el, cls) => { document.querySelectorAll('.' + cls)"
+                ".forEach(e => e.classList.remove(cls)); el.classList.add(cls); }",
+                TARGET_CLASS,
+            )

@@ -47,6 +47,7 @@ from robots.errors import (
 )
 from robots.evidence import AuditEvent, EvidenceRecorder, Redactor, elapsed_ms, scrub_trace
 from robots.lock import run_lock
+from robots.narrator import Narrator
 from robots.roster import RosterEntry
 from robots.settings import Settings
 
@@ -134,14 +135,17 @@ class UserWitness:
         *,
         interrupted: Callable[[], bool] = lambda: False,
         progress: Callable[[UserResult, str], None] = lambda _user, _what: None,
+        narrator: Narrator | None = None,
     ) -> None:
         self._recorder = recorder
         self._result = result
+        self._narrator = narrator or Narrator(enabled=False)
         self._interrupted = interrupted
         self._progress = progress
         self._step_started = time.monotonic()
 
     def before_write(self, page: Page, step: str, description: str) -> None:
+        self._narrator.caption(page, f"{self._result.name}: {step}: saving ({description})")
         shot = self._recorder.screenshot(page, self._result.username, f"before {step}")
         self._recorder.record(
             AuditEvent(
@@ -173,6 +177,7 @@ class UserWitness:
         self._result.screenshot = shot
         self._step_started = time.monotonic()
         self._progress(self._result, f"step {outcome.step}: {outcome.action}")
+        self._narrator.caption(page, f"{self._result.name}: {outcome.step}: {outcome.action}")
         if self._interrupted():
             raise RunInterruptedError(
                 f"stopped on request after {outcome.step}", user=self._result.username
@@ -213,6 +218,7 @@ class Runner:
         self.redactor = Redactor([settings.portal_password.get_secret_value()])
         self.interrupted = False
         self._counting = threading.Lock()
+        self.narrator = Narrator(enabled=options.headed)
 
     # -- public -----------------------------------------------------------------
     def run(self, entries: Sequence[RosterEntry], *, mode: str = "run") -> RunResult:
@@ -287,6 +293,7 @@ class Runner:
             if self.options.video:
                 context_args["record_video_dir"] = str(run_dir / "video")
             context = browser.new_context(**context_args)
+            self.narrator.install(context)
             if self.options.trace != "off":
                 # DOM snapshots only: secrets in them are scrubbed as text afterwards, while a
                 # screencast frame could show a generated password in pixels no scrub can reach.
@@ -413,8 +420,13 @@ class Runner:
         recorder: EvidenceRecorder,
     ) -> None:
         witness = UserWitness(
-            recorder, user, interrupted=lambda: self.interrupted, progress=self.progress
+            recorder,
+            user,
+            interrupted=lambda: self.interrupted,
+            progress=self.progress,
+            narrator=self.narrator,
         )
+        self.narrator.caption(page, f"{user.name} ({user.username}): starting")
         try:
             for attempt in self._retrying(page, user, result):
                 with attempt:

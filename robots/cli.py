@@ -242,6 +242,13 @@ KeepDaysOption = Annotated[
 WorkersOption = Annotated[
     int, typer.Option("--workers", min=1, max=16, help="Onboard this many users at once.")
 ]
+ScreenshotsOption = Annotated[
+    bool,
+    typer.Option(
+        "--screenshots/--no-screenshots",
+        help="Screenshot every step for the evidence (the audit log is always written).",
+    ),
+]
 LogFileOption = Annotated[
     Path | None,
     typer.Option(
@@ -263,6 +270,7 @@ def _job(
     video: bool = False,
     keep_days: int | None = None,
     workers: int = 1,
+    screenshots: bool = True,
     log_file: Path | None = None,
 ) -> None:
     """What `run` and `plan` share: settings, roster, the robot, the exit code."""
@@ -290,6 +298,7 @@ def _job(
             trace=trace,
             video=video,
             workers=workers,
+            screenshots=screenshots,
         )
         job = JobOptions(
             run=options,
@@ -316,6 +325,7 @@ def run(
     video: VideoOption = False,
     keep_days: KeepDaysOption = None,
     workers: WorkersOption = 1,
+    screenshots: ScreenshotsOption = True,
     log_file: LogFileOption = None,
 ) -> None:
     """Onboard every new hire of the roster: create, E911, device, voicemail, licence."""
@@ -331,6 +341,7 @@ def run(
         video=video,
         keep_days=keep_days,
         workers=workers,
+        screenshots=screenshots,
         log_file=log_file,
     )
 

@@ -128,8 +128,11 @@ class AuditEvent:
 class EvidenceRecorder:
     """Writes one run's screenshots and audit log; safe to share between worker threads."""
 
-    def __init__(self, run_dir: Path, run_id: str, redactor: Redactor) -> None:
+    def __init__(
+        self, run_dir: Path, run_id: str, redactor: Redactor, *, screenshots: bool = True
+    ) -> None:
         self.run_dir = run_dir
+        self.take_screenshots = screenshots
         self.run_id = run_id
         self.redactor = redactor
         self.screenshots_dir = run_dir / "screenshots"
@@ -155,6 +158,8 @@ class EvidenceRecorder:
 
     def screenshot(self, page: Page, user: str, label: str) -> str | None:
         """A full-page screenshot with every secret field blacked out; returns its relative path."""
+        if not self.take_screenshots:
+            return None
         with self._lock:
             self._counter += 1
             number = self._counter

@@ -64,6 +64,7 @@ class RunOptions:
     trace: str = "retain-on-failure"  # "on" | "off" | "retain-on-failure"
     video: bool = False
     workers: int = 1
+    screenshots: bool = True
     breaker_threshold: int = 3
 
 
@@ -239,7 +240,9 @@ class Runner:
             portal_url=self.settings.portal_url,
             started=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        recorder = EvidenceRecorder(run_dir, run_id, self.redactor)
+        recorder = EvidenceRecorder(
+            run_dir, run_id, self.redactor, screenshots=self.options.screenshots
+        )
         wanted = [
             e for e in entries if not self.options.only or e.hire.username in self.options.only
         ]

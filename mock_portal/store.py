@@ -240,7 +240,6 @@ class Store:
                 },
             }
 
-
     def secrets(self) -> list[str]:
         """Every secret the portal holds for its users (SIP passwords, PINs): for tests that
         prove no robot artifact contains one. Never part of `snapshot`."""

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from robots.errors import SetupError
 
@@ -54,9 +55,9 @@ def find_browser() -> str | None:
     )
 
 
-def launch_options(*, headless: bool = True, slow_mo: float = 0) -> dict[str, object]:
+def launch_options(*, headless: bool = True, slow_mo: float = 0) -> dict[str, Any]:
     """Keyword arguments for `playwright.chromium.launch()`."""
-    options: dict[str, object] = {"headless": headless, "args": list(QUIET_FLAGS)}
+    options: dict[str, Any] = {"headless": headless, "args": list(QUIET_FLAGS)}
     executable = find_browser()
     if executable:
         options["executable_path"] = executable

@@ -173,6 +173,8 @@ def _finish(
 
 def demo(out: Console | None = None, roster_path: Path | None = None) -> int:
     """Start the mock portal on a free port, onboard the example roster into it, stop it."""
+    from pydantic import SecretStr
+
     from mock_portal import create_app
     from mock_portal.config import PortalConfig
     from mock_portal.server import PortalServer
@@ -186,7 +188,7 @@ def demo(out: Console | None = None, roster_path: Path | None = None) -> int:
         settings = Settings(
             portal_url=server.url,
             portal_username=config.admin_username,
-            portal_password=config.admin_password,
+            portal_password=SecretStr(config.admin_password),
         )
         code = execute(settings, read_roster(roster_path), JobOptions(run=RunOptions()), out=out)
         out.print("Evidence: report.html, audit.jsonl and screenshots in the run folder above.")

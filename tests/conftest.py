@@ -124,8 +124,7 @@ def signed_in_page(page: Any, portal_of_variant: Portal) -> Any:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    options = launch_options(headless=browser_type_launch_args.get("headless", True))
-    options["args"] = [*browser_type_launch_args.get("args", []), *options["args"]]  # type: ignore[misc]
-    return {**browser_type_launch_args, **options, **{
-        k: v for k, v in browser_type_launch_args.items() if k in ("headless", "slow_mo")
-    }}
+    """pytest-playwright's options (--headed, --slowmo) on the browser the robot itself uses."""
+    ours = launch_options(headless=browser_type_launch_args.get("headless", True))
+    extra_args = [*browser_type_launch_args.get("args", []), *ours["args"]]
+    return {**ours, **browser_type_launch_args, "args": extra_args}

@@ -7,6 +7,9 @@ same things and says what each step would do.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from playwright.sync_api import Page
 
 from flows.device import DEVICE, set_up_device
@@ -27,17 +30,33 @@ from flows.voicemail import VOICEMAIL, same, set_voicemail, wanted_settings
 from robots.hire import NewHire
 
 LATER_STEPS = (E911_ADDRESS, DEVICE, VOICEMAIL, LICENSE)
+Step = Callable[[Page, NewHire, Witness | None], StepOutcome]
 
 
-def onboard_user(page: Page, hire: NewHire, witness: Witness | None = None) -> list[StepOutcome]:
-    """Run every step for `hire`; returns what each did. Raises the first step's error."""
-    return [
-        create_user(page, hire, witness),
-        confirm_e911(page, hire, witness),
-        set_up_device(page, hire, witness),
-        set_voicemail(page, hire, witness),
-        assign_license(page, hire, witness),
+StepCall = Callable[[], StepOutcome]
+Attempt = Callable[[str, StepCall], StepOutcome]
+
+
+def _once(_step: str, call: StepCall) -> StepOutcome:
+    return call()
+
+
+def onboard_user(
+    page: Page, hire: NewHire, witness: Witness | None = None, *, attempt: Attempt = _once
+) -> list[StepOutcome]:
+    """Run every step for `hire`; returns what each did. Raises the first step's error.
+
+    `attempt(step, call)` runs one step: the runner passes one that retries a step after a
+    transient failure. Every step starts by observing, so calling it again is safe.
+    """
+    steps: list[tuple[str, Step]] = [
+        (CREATE_USER, create_user),
+        (E911_ADDRESS, confirm_e911),
+        (DEVICE, set_up_device),
+        (VOICEMAIL, set_voicemail),
+        (LICENSE, assign_license),
     ]
+    return [attempt(name, functools.partial(step, page, hire, witness)) for name, step in steps]
 
 
 def plan_user(page: Page, hire: NewHire) -> list[StepPlan]:

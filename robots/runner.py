@@ -430,11 +430,16 @@ class Runner:
             narrator=self.narrator,
         )
         self.narrator.caption(page, f"{user.name} ({user.username}): starting")
-        try:
-            for attempt in self._retrying(page, user, result):
-                with attempt:
+
+        def attempt(step: str, call: Callable[[], StepOutcome]) -> StepOutcome:
+            for trial in self._retrying(page, user, result):
+                with trial:
                     user.attempts += 1
-                    onboard_user(page, entry.hire, witness)
+                    outcome = call()
+            return outcome
+
+        try:
+            onboard_user(page, entry.hire, witness, attempt=attempt)
             user.status = "complete"
         except RunInterruptedError as error:
             user.status, user.error = "interrupted", str(error)

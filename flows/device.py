@@ -19,7 +19,7 @@ def current_device(page: Page, hire: NewHire) -> str:
 def set_up_device(page: Page, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
     """Give the hire `hire.device` (Generate a password, Save) unless it already shows."""
     witness = witness or NoWitness()
-    with step_errors(hire, DEVICE):
+    with step_errors(hire, DEVICE, page):
         section = open_user_page(page, hire).device
         before = section.device()
         if before == hire.device:

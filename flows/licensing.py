@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Page
 
-from flows.navigate import go_to_dashboard, step_errors
+from flows.navigate import menus_at_hand, step_errors
 from flows.steps import ALREADY_DONE, CHANGED, NoWitness, StepOutcome, Witness
 from pages.account_menu import AccountMenu
 from pages.assign_license import AssignLicensePage
@@ -27,8 +27,8 @@ class LicenseState:
 
 
 def open_assign(page: Page, license_name: str) -> tuple[LicensingPage, AssignLicensePage]:
-    """Account menu > My Account > Licensing > Assign on the licence's row."""
-    go_to_dashboard(page)
+    """Account menu > My Account > Licensing (the Assign screen is opened by the caller)."""
+    menus_at_hand(page, MyAccountPage(page).heading)
     AccountMenu(page).open_my_account()
     MyAccountPage(page).open_licensing(license_name)
     licensing = LicensingPage(page)
@@ -53,7 +53,7 @@ def assign_license(page: Page, hire: NewHire, witness: Witness | None = None) ->
         outcome = StepOutcome(step=LICENSE, action=ALREADY_DONE, detail="no licence requested")
         witness.after_step(page, outcome)
         return outcome
-    with step_errors(hire, LICENSE):
+    with step_errors(hire, LICENSE, page):
         state, assign = observe_license(page, hire, hire.license)
         if state.held is None:
             raise BusinessError(

@@ -1,17 +1,21 @@
-"""Getting from the start URL to the screen a step observes, and naming errors by step.
+"""Getting to the screen a step observes, and naming errors by step.
 
-Every step starts from the dashboard (the start URL) and goes on through the portal's own
-menus and links, as a person would; no other URL is assumed.
+A step goes through the portal's own menus and links, as a person would; no URL but the
+start URL is assumed. The menus are on every screen, so a step starts from wherever the
+last one ended; only a screen without them (or the very screen a step must load afresh)
+sends the robot back to the dashboard at the start URL. A user's page that the robot
+loaded itself, with nothing failed since, serves the next step as it is.
 """
 
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from flows.session import start_url
 from pages.dashboard import DashboardPage
@@ -22,19 +26,33 @@ from pages.users_overview import UserRow, UsersOverviewPage
 from robots.errors import BusinessError, ConflictError, PortalError, RobotError
 from robots.hire import NewHire
 
+# The user whose page this page shows as the robot loaded it (or saved on it since), with
+# no error since: the next step observes it there instead of going round again.
+_user_page_of: weakref.WeakKeyDictionary[Page, str] = weakref.WeakKeyDictionary()
+
 
 @contextmanager
-def step_errors(hire: NewHire, step: str) -> Iterator[None]:
-    """Name the user and the step in every error raised inside; Playwright's become PortalError."""
+def step_errors(hire: NewHire, step: str, page: Page | None = None) -> Iterator[None]:
+    """Name the user and the step in every error raised inside; Playwright's become PortalError.
+
+    After an error the screen on `page` is no longer taken for what the portal holds.
+    """
     try:
         yield
     except RobotError as error:
+        _forget_screen(page)
         if error.user and error.step:
             raise
         raise type(error)(error.message, user=hire.username, step=step) from error
     except PlaywrightError as error:
+        _forget_screen(page)
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise PortalError(first_line, user=hire.username, step=step) from error
+
+
+def _forget_screen(page: Page | None) -> None:
+    if page is not None:
+        _user_page_of.pop(page, None)
 
 
 def go_to_dashboard(page: Page) -> None:
@@ -47,11 +65,21 @@ def go_to_dashboard(page: Page) -> None:
         raise PortalError("the robot is not signed in: no start URL is known for this page")
 
 
+def menus_at_hand(page: Page, unless_on: Locator) -> None:
+    """Make the menus usable: stay on the current screen when it shows them, unless it is
+    `unless_on`, a screen the step must load afresh (choosing it from the menus while on it
+    need not reload it); otherwise open the dashboard."""
+    ensure_prepared(page)
+    if unless_on.is_visible() or not TopMenu(page).is_shown():
+        go_to_dashboard(page)
+
+
 def open_users_overview(page: Page) -> UsersOverviewPage:
-    """Dashboard > Users > Manage Users."""
-    go_to_dashboard(page)
+    """Users > Manage Users, freshly loaded."""
+    overview = UsersOverviewPage(page)
+    menus_at_hand(page, overview.heading)
     TopMenu(page).open_manage_users()
-    return UsersOverviewPage(page)
+    return overview
 
 
 def _words(name: str) -> list[str]:
@@ -84,15 +112,26 @@ def find_user(page: Page, hire: NewHire) -> tuple[UsersOverviewPage, UserRow | N
 
 
 def open_user_page(page: Page, hire: NewHire) -> UserPage:
-    """The hire's own page, reached through Users Overview.
+    """The hire's own page: the one on screen if the robot loaded it and nothing failed
+    since, else reached through Users Overview.
 
     Raises BusinessError when the user does not exist yet, ConflictError when the username
     belongs to someone else.
     """
+    user_page = UserPage(page, hire.full_name)
+    if _user_page_of.get(page) == hire.username and user_page.is_shown():
+        return user_page
+    _user_page_of.pop(page, None)
     overview, row = find_user(page, hire)
     if row is None:
         raise BusinessError(f"User {hire.username} does not exist yet: create user first.")
     if differences(row, hire):
         raise conflict(row, hire)
     overview.open_user(row, hire.full_name)
-    return UserPage(page, hire.full_name)
+    remember_user_page(page, hire)
+    return user_page
+
+
+def remember_user_page(page: Page, hire: NewHire) -> None:
+    """Note that `page` now shows the hire's page as the portal holds it (just loaded)."""
+    _user_page_of[page] = hire.username

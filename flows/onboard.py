@@ -61,7 +61,7 @@ def onboard_user(
 
 def plan_user(page: Page, hire: NewHire) -> list[StepPlan]:
     """What `onboard_user` would do for `hire`, step by step. Observes only, saves nothing."""
-    with step_errors(hire, CREATE_USER):
+    with step_errors(hire, CREATE_USER, page):
         _, row = find_user(page, hire)
     if row is None:
         return [StepPlan(CREATE_USER, CREATE, f"add {hire.username}")] + [
@@ -75,7 +75,7 @@ def plan_user(page: Page, hire: NewHire) -> list[StepPlan]:
         ]
     plans = [StepPlan(CREATE_USER, ALREADY_DONE, f"{hire.username} exists")]
     # One visit to the user's page serves the three sections observed next.
-    with step_errors(hire, E911_ADDRESS):
+    with step_errors(hire, E911_ADDRESS, page):
         user_page = open_user_page(page, hire)
         confirmed = user_page.profile.e911_confirmed()
     plans.append(
@@ -83,14 +83,14 @@ def plan_user(page: Page, hire: NewHire) -> list[StepPlan]:
         if confirmed
         else StepPlan(E911_ADDRESS, CHANGE, "Not confirmed -> Confirmed")
     )
-    with step_errors(hire, DEVICE):
+    with step_errors(hire, DEVICE, page):
         device = user_page.device.device()
     plans.append(
         StepPlan(DEVICE, ALREADY_DONE, device)
         if device == hire.device
         else StepPlan(DEVICE, CHANGE, f"{device or 'none'} -> {hire.device}")
     )
-    with step_errors(hire, VOICEMAIL):
+    with step_errors(hire, VOICEMAIL, page):
         voicemail = user_page.voicemail.settings()
     wanted = wanted_settings(hire)
     plans.append(
@@ -110,7 +110,7 @@ def plan_user(page: Page, hire: NewHire) -> list[StepPlan]:
 def _plan_license(page: Page, hire: NewHire) -> StepPlan:
     if hire.license is None:
         return StepPlan(LICENSE, ALREADY_DONE, "no licence requested")
-    with step_errors(hire, LICENSE):
+    with step_errors(hire, LICENSE, page):
         state, _ = observe_license(page, hire, hire.license)
     if state.held:
         return StepPlan(LICENSE, ALREADY_DONE, hire.license)

@@ -11,7 +11,14 @@ import weakref
 
 from playwright.sync_api import Page
 
-from flows.navigate import conflict, differences, find_user, open_user_page, step_errors
+from flows.navigate import (
+    conflict,
+    differences,
+    find_user,
+    open_user_page,
+    remember_user_page,
+    step_errors,
+)
 from flows.steps import ALREADY_DONE, CHANGED, CREATED, NoWitness, StepOutcome, Witness
 from pages.create_user import CreateUserPage
 from pages.e911_address import E911AddressPage
@@ -34,7 +41,7 @@ def create_user(page: Page, hire: NewHire, witness: Witness | None = None) -> St
     Raises ConflictError, BusinessError (the portal's words), PortalError.
     """
     witness = witness or NoWitness()
-    with step_errors(hire, CREATE_USER):
+    with step_errors(hire, CREATE_USER, page):
         _e911_open_for.pop(page, None)
         overview, row = find_user(page, hire)
         if row is not None:
@@ -83,12 +90,13 @@ def e911_confirmed(page: Page, hire: NewHire) -> bool:
 def confirm_e911(page: Page, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
     """Confirm the hire's E911 address unless the profile already says Confirmed."""
     witness = witness or NoWitness()
-    with step_errors(hire, E911_ADDRESS):
+    with step_errors(hire, E911_ADDRESS, page):
         screen = E911AddressPage(page)
         if _e911_open_for.pop(page, None) == hire.username and screen.is_shown():
             # Straight on from Create User, as the procedure does.
             witness.before_write(page, E911_ADDRESS, f"confirm E911 address of {hire.username}")
             screen.confirm(hire.full_name)
+            remember_user_page(page, hire)
             action = CHANGED
         else:
             profile = open_user_page(page, hire).profile
@@ -98,6 +106,7 @@ def confirm_e911(page: Page, hire: NewHire, witness: Witness | None = None) -> S
                 profile.open_e911_confirmation()
                 witness.before_write(page, E911_ADDRESS, f"confirm E911 address of {hire.username}")
                 screen.confirm(hire.full_name)
+                remember_user_page(page, hire)
                 action = CHANGED
         outcome = StepOutcome(
             step=E911_ADDRESS,

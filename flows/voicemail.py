@@ -38,7 +38,7 @@ def set_voicemail(page: Page, hire: NewHire, witness: Witness | None = None) -> 
     """Set the voicemail email and attachment; equal settings are left unsaved."""
     witness = witness or NoWitness()
     wanted = wanted_settings(hire)
-    with step_errors(hire, VOICEMAIL):
+    with step_errors(hire, VOICEMAIL, page):
         section = open_user_page(page, hire).voicemail
         before = section.settings()
         if same(before, wanted):

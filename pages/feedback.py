@@ -9,18 +9,22 @@ heading, the status "Changes saved.", or an alert. What it sees is classified:
 - an HTTP 5xx, "Something went wrong", a timeout, an endless spinner -> PortalError
 - any other alert -> BusinessError carrying the portal's own words
 
+The wait is one wait on page state, not a loop of short looks: the page itself tells when
+an answer shows, when the sign-in screen replaced the screen, and when a request since the
+action was answered with a 5xx (from its own resource timeline). A 5xx answer is also
+caught from the network, so a save that shows "Changes saved." but was answered with an
+error is still reported.
+
 It also holds the per-page settings every page object shares (the timeout) and puts the
 overlay handlers in place (`prepare`).
 """
 
 from __future__ import annotations
 
-import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -34,9 +38,7 @@ SESSION_EXPIRED = "Your session has expired"
 SOMETHING_WRONG = "Something went wrong"
 # The unsupported-browser banner may be announced as an alert; it is not an answer.
 _NOT_AN_ANSWER = ("unsupported browser",)
-# How long one wait for an answer lasts before the robot checks for a 5xx or the sign-in
-# screen; the wait itself is on page state, this only bounds each look.
-_LOOK_MS = 250
+SIGN_IN_FIELD = "Username or Email"
 
 _timeouts: weakref.WeakKeyDictionary[Page, int] = weakref.WeakKeyDictionary()
 
@@ -50,6 +52,14 @@ _MARK_JS = """
     seen.set(e, e.checkVisibility() ? e.innerText : null);
   }
   const changed = new WeakSet();
+  // Requests answered with a server error from now on, as the page's own timeline has them.
+  const failures = [];
+  const timeline = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.responseStatus >= 500) failures.push(entry.responseStatus);
+    }
+  });
+  timeline.observe({type: 'resource'});
   const observer = new MutationObserver((records) => {
     for (const record of records) {
       let node = record.target;
@@ -60,12 +70,18 @@ _MARK_JS = """
     }
   });
   observer.observe(document, {subtree: true, childList: true, characterData: true});
-  if (window.__robotAnswer) window.__robotAnswer.observer.disconnect();
-  window.__robotAnswer = {seen, changed, observer};
+  if (window.__robotAnswer) {
+    window.__robotAnswer.observer.disconnect();
+    window.__robotAnswer.timeline.disconnect();
+  }
+  window.__robotAnswer = {seen, changed, observer, timeline, failures};
 }
 """
 
-# The answer, once the page shows one and no spinner: {kind, text} or null.
+# The answer, once the page shows one and no spinner: {kind, text} or null. Besides what
+# the action asked for (`heading`, `saved`) and any alert, kinds "signed out" (the sign-in
+# field shows, unless expected) and "failed" (a request since the action got a 5xx: in this
+# document, or the document itself when the action replaced it).
 _ANSWER_JS = """
 (expected) => {
   const shown = (e) => e.checkVisibility({visibilityProperty: true}) && e.innerText.trim() !== '';
@@ -90,6 +106,23 @@ _ANSWER_JS = """
     const status = [...document.querySelectorAll('[role=status], output')]
       .find((e) => shown(e) && fresh(e) && text(e).includes(expected.saved));
     if (status) return {kind: 'status', text: text(status)};
+  }
+  const navigation = state ? null : performance.getEntriesByType('navigation')[0];
+  const failed = state ? state.failures[0] : navigation && navigation.responseStatus >= 500
+    ? navigation.responseStatus : null;
+  if (failed) return {kind: 'failed', text: `HTTP ${failed}`};
+  if (!expected.signInExpected) {
+    // The field's name as its label, aria-label or aria-labelledby gives it.
+    const named = (e) => [
+      e.getAttribute('aria-label'),
+      ...[...(e.labels || [])].map((l) => l.innerText),
+      ...(e.getAttribute('aria-labelledby') || '').split(/\\s+/)
+        .map((id) => document.getElementById(id)).filter(Boolean).map((l) => l.innerText),
+    ].some((name) => (name || '').trim() === expected.signInField);
+    const field = (e) => e.checkVisibility({visibilityProperty: true}) && named(e);
+    if ([...document.querySelectorAll('input')].some(field)) {
+      return {kind: 'signed out', text: expected.signInField};
+    }
   }
   return null;
 }
@@ -127,7 +160,7 @@ def timeout_of(page: Page) -> int:
 
 def sign_in_field(page: Page) -> Locator:
     """The sign-in screen's first field: seeing it means the session is gone."""
-    return page.get_by_role("textbox", name="Username or Email", exact=True)
+    return page.get_by_role("textbox", name=SIGN_IN_FIELD, exact=True)
 
 
 def classify_alert(text: str, what: str) -> Exception:
@@ -163,8 +196,9 @@ def perform(
         "heading": heading,
         "saved": SAVED if saved else None,
         "ignore": _NOT_AN_ANSWER,
+        "signInExpected": sign_in_expected,
+        "signInField": SIGN_IN_FIELD,
     }
-    deadline = time.monotonic() + timeout_of(page) / 1000
     page.evaluate(_MARK_JS)
     page.on("response", note_failure)
     try:
@@ -172,40 +206,25 @@ def perform(
             action()
         except PlaywrightTimeoutError as error:
             raise PortalError(f"{what}: the portal did not respond in time") from error
-        while True:
-            found = _look(page, expected)
-            if found is not None:
-                break
+        try:
+            found = page.wait_for_function(_ANSWER_JS, arg=expected).json_value()
+        except PlaywrightTimeoutError as error:
             if failures:
-                raise PortalError(f"{what}: the portal answered {failures[0]}")
-            if not sign_in_expected and sign_in_field(page).is_visible():
-                raise SessionExpiredError(f"{what}: the portal showed the sign-in screen")
-            if time.monotonic() > deadline:
-                raise PortalError(
-                    f"{what}: no answer from the portal within {timeout_of(page) // 1000} s"
-                )
+                raise PortalError(f"{what}: the portal answered {failures[0]}") from error
+            raise PortalError(
+                f"{what}: no answer from the portal within {timeout_of(page) // 1000} s"
+            ) from error
     finally:
         page.remove_listener("response", note_failure)
     if found["kind"] == "alert":
         raise classify_alert(found["text"], what)
-    if failures:
+    if found["kind"] == "signed out":
+        raise SessionExpiredError(f"{what}: the portal showed the sign-in screen")
+    if found["kind"] == "failed" or failures:
         # Saved or not, an error answer makes the outcome uncertain: the step re-observes.
-        raise PortalError(f"{what}: the portal answered {failures[0]}")
+        answered = failures[0] if failures else found["text"]
+        raise PortalError(f"{what}: the portal answered {answered}")
     return Answer(kind=found["kind"], text=found["text"])
-
-
-def _look(page: Page, expected: dict[str, object]) -> dict[str, str] | None:
-    try:
-        handle = page.wait_for_function(_ANSWER_JS, arg=expected, timeout=_LOOK_MS)
-    except PlaywrightTimeoutError:
-        return None
-    except PlaywrightError as error:
-        # A navigation in progress replaces the document under the check: look again.
-        if "context was destroyed" in str(error) or "navigat" in str(error):
-            return None
-        raise
-    value = handle.json_value()
-    return value if isinstance(value, dict) else None
 
 
 def open_screen(page: Page, action: Callable[[], object], heading: str, *, what: str) -> None:

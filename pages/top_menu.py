@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import weakref
-
 from playwright.sync_api import Locator, Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.feedback import open_screen
 from pages.widgets import click
 
-# A menu that opens on hover opens within a moment of the pointer arriving; after this
-# long without it the menu is taken to be one that opens on click. Generous, because a
-# loaded machine is slow to answer a hover, and paid once per page (see _click_menus).
-_HOVER_GRACE_MS = 3000
-
-# Menus (by their trigger) found to open on click rather than hover, per page.
-_click_menus: weakref.WeakKeyDictionary[Page, set[str]] = weakref.WeakKeyDictionary()
+# A trigger a person perceives as a link: clicking it goes to its screen.
+_IS_LINK_JS = "(e) => (e.getAttribute('role') || (e.matches('a[href]') ? 'link' : '')) === 'link'"
 
 
 def menu_entry(page: Page, name: str) -> Locator:
@@ -31,31 +23,29 @@ def menu_entry(page: Page, name: str) -> Locator:
 
 
 def open_menu(page: Page, trigger: Locator, entry: Locator, landed: Locator | None = None) -> bool:
-    """Open the menu behind `trigger` (hover or click, whichever it answers to).
+    """Open the menu behind `trigger`, whether it opens on hover or on click.
 
-    Returns False when clicking the trigger went straight to a screen (`landed` showed)
-    instead of opening a menu, as a plain link would.
+    The pointer goes to the trigger first, as a person's would; a menu that opens on hover
+    shows at once. Otherwise the trigger's own state decides, with no wait on time: open
+    (aria-expanded="true") is a menu still drawing itself; a button that stayed closed opens
+    on click; a link with a menu is waited on (clicking it would leave the screen). A
+    trigger that announces no menu is clicked. Returns False when that click went straight
+    to a screen (`landed` showed) instead of opening a menu, as a plain link would.
     """
     trigger.wait_for(state="visible")
     if entry.is_visible():
         return True
-    opens_on_click = _click_menus.setdefault(page, set())
-    key = str(trigger)
-    if key not in opens_on_click:
+    if trigger.get_attribute("aria-haspopup") not in (None, "false"):
         trigger.hover()
-        try:
-            entry.wait_for(state="visible", timeout=_HOVER_GRACE_MS)
+        if entry.is_visible():
             return True
-        except PlaywrightTimeoutError:
-            pass
+        if trigger.get_attribute("aria-expanded") == "true" or trigger.evaluate(_IS_LINK_JS):
+            entry.wait_for(state="visible")
+            return True
     click(trigger)
     either = entry if landed is None else entry.or_(landed).first
     either.wait_for(state="visible")
-    if entry.is_visible():
-        # Remembered, so later visits on this page skip the wait for a hover.
-        opens_on_click.add(key)
-        return True
-    return False
+    return entry.is_visible()
 
 
 class TopMenu:

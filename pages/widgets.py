@@ -9,9 +9,8 @@ click land on its target even when the chat bubble floats over it. `labelled_val
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote_plus
 
-from playwright.sync_api import Locator, Page, Request, Response
+from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from robots.errors import PortalError
@@ -189,30 +188,50 @@ def labelled_value(text: str, label: str) -> str | None:
     return None
 
 
-def _carries(term: str, request: Request) -> bool:
-    if term.casefold() in unquote_plus(request.url).casefold():
-        return True
-    try:
-        body = request.post_data or ""
-    except (UnicodeDecodeError, ValueError):
-        return False
-    return term.casefold() in unquote_plus(body).casefold()
+# Before typing into a search box whose list has nothing to lose (empty, or every item
+# already mentions the term): watch the screen's main content, the box apart, for the
+# list's redraw. A busy mark counts (the wait for it to end follows); a new document too.
+_WATCH_REDRAW_JS = """
+(box) => {
+  const root = box.closest('main, [role=main]') || document.body;
+  const watch = {redrawn: false};
+  const observer = new MutationObserver((records) => {
+    if (records.some((r) => r.target !== box && !box.contains(r.target))) {
+      watch.redrawn = true;
+      observer.disconnect();
+    }
+  });
+  observer.observe(root, {
+    subtree: true, childList: true, characterData: true,
+    attributes: true, attributeFilter: ['aria-busy'],
+  });
+  window.__robotSearch = watch;
+}
+"""
+_REDRAWN_JS = "() => !window.__robotSearch || window.__robotSearch.redrawn"
 
 
 def search(page: Page, box: Locator, term: str, stale: Locator) -> None:
-    """Type `term` into a server-side search box and wait for its results to show.
+    """Type `term` into a search box and wait until the list shows the results for it.
 
-    Results are in when the portal has answered a request carrying the term, no spinner
-    shows, and no element of `stale` (the listed items lacking the term) is left.
+    Waits on what a person sees, not on the network (a portal may filter in the browser):
+    the results are in when no listed item lacks the term (`stale`: the listed items not
+    mentioning it) and no busy mark shows. When the box holds the term already, that is
+    all. Otherwise the list must also have been redrawn for this term: the items lacking
+    it go, or, when none was listed, the list changes.
     """
-
-    def answers_the_search(response: Response) -> bool:
-        return _carries(term, response.request)
-
+    box.wait_for(state="visible")
     try:
-        with page.expect_response(answers_the_search):
-            box.fill(term)
+        wait_until_idle(page)
+        if box.input_value().strip() != term.strip():
+            if stale.count():
+                box.fill(term)
+                stale.first.wait_for(state="hidden")
+            else:
+                box.evaluate(_WATCH_REDRAW_JS)
+                box.fill(term)
+                page.wait_for_function(_REDRAWN_JS)
+            wait_until_idle(page)
+        stale.first.wait_for(state="hidden")
     except PlaywrightTimeoutError as error:
-        raise PortalError(f"the search for {term!r} got no answer from the portal") from error
-    wait_until_idle(page)
-    stale.first.wait_for(state="detached")
+        raise PortalError(f"the list did not show what the search for {term!r} found") from error

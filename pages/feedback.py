@@ -84,6 +84,9 @@ _MARK_JS = """
 # document, or the document itself when the action replaced it).
 _ANSWER_JS = """
 (expected) => {
+  // A document still loading may show its heading before its own scripts are wired to its
+  // controls (and before its stylesheet hides or shows them): nothing counts until loaded.
+  if (document.readyState !== 'complete') return null;
   const shown = (e) => e.checkVisibility({visibilityProperty: true}) && e.innerText.trim() !== '';
   const busy = [...document.querySelectorAll('[role=progressbar], [aria-busy=true]')]
     .some((e) => e.checkVisibility({visibilityProperty: true}));
@@ -237,6 +240,8 @@ def reach(page: Page, action: Callable[[], object], target: Locator, *, what: st
     action()
     try:
         target.or_(sign_in_field(page)).filter(visible=True).first.wait_for(state="visible")
+        # Shown is not ready: the screen's scripts may not drive its controls before it loads.
+        page.wait_for_load_state()
     except PlaywrightTimeoutError as error:
         raise PortalError(f"{what}: the portal did not show it in time") from error
     if sign_in_field(page).is_visible() and not target.is_visible():

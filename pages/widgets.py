@@ -9,7 +9,9 @@ click land on its target even when the chat bubble floats over it. `labelled_val
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -17,18 +19,30 @@ from robots.errors import PortalError
 
 Scope = Page | Locator
 
-# Scrolls the target to the viewport centre (where floating widgets rarely sit), then
-# tells whether a click at its centre, where Playwright clicks, would reach it.
+# Scrolls the first element to the viewport centre (where floating widgets rarely sit),
+# then tells whether a click at its centre, where Playwright clicks, would reach it, and
+# whether it is checked (native or ARIA): one round trip for what `click` and
+# `set_checked` need to know.
 _CENTRE_AND_HIT_TEST = """
-(element) => {
+(elements) => {
+  const element = elements[0];
   element.scrollIntoView({block: 'center', inline: 'center'});
   const box = element.getBoundingClientRect();
   const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
-  if (!hit) return false;
-  if (element === hit || element.contains(hit)) return true;
-  return !!element.labels && [...element.labels].some((label) => label.contains(hit));
+  const reaches = !!hit && (element === hit || element.contains(hit)
+    || (!!element.labels && [...element.labels].some((label) => label.contains(hit))));
+  const checked = element instanceof HTMLInputElement
+    ? element.checked : element.getAttribute('aria-checked') === 'true';
+  return {reaches, checked};
 }
 """
+
+
+def _centre(target: Locator) -> dict[str, bool]:
+    """Centre `target` (present already) and say whether a click reaches it, and if checked."""
+    found: dict[str, bool] = target.evaluate_all(_CENTRE_AND_HIT_TEST)
+    return found
+
 
 # A spinner is whatever tells assistive technology that the page is busy.
 SPINNER_JS = """
@@ -46,7 +60,7 @@ def click(target: Locator) -> None:
     keyboard user would: never by coordinates, never forced.
     """
     target.wait_for(state="visible")
-    if target.evaluate(_CENTRE_AND_HIT_TEST):
+    if _centre(target)["reaches"]:
         target.click()
     else:
         target.press("Enter")
@@ -55,14 +69,22 @@ def click(target: Locator) -> None:
 def set_checked(checkbox: Locator, checked: bool) -> None:
     """Tick or clear a checkbox (native or ARIA), landing the click as `click` does."""
     checkbox.wait_for(state="attached")
-    if checkbox.is_checked() == checked:
+    found = _centre(checkbox)
+    if found["checked"] == checked:
         return
-    if checkbox.evaluate(_CENTRE_AND_HIT_TEST):
-        checkbox.set_checked(checked)
-    else:
+    try:
+        if found["reaches"]:
+            # Playwright checks that the click changed the state.
+            checkbox.set_checked(checked)
+            return
         checkbox.press("Space")
+        changed = checkbox.is_checked() == checked
+    except PlaywrightError as error:
+        if "did not change its state" not in str(error):
+            raise
+        changed = False
     # A checkbox that ignored the click is a portal failure, not a silent success.
-    if checkbox.is_checked() != checked:
+    if not changed:
         raise PortalError(f"the checkbox did not become {'checked' if checked else 'unchecked'}")
 
 
@@ -85,6 +107,21 @@ def wait_until_idle(page: Page) -> None:
     page.wait_for_function(f"() => !({SPINNER_JS})()")
 
 
+# What a dropdown is and how it stands, in one round trip.
+_DROPDOWN_STATE_JS = """
+(elements) => {
+  const e = elements[0];
+  return {
+    native: e.tagName === 'SELECT',
+    enabled: e.getAttribute('aria-disabled') !== 'true' && !e.disabled,
+    expanded: e.getAttribute('aria-expanded') === 'true',
+    owns: (e.getAttribute('aria-controls') || e.getAttribute('aria-owns') || '').trim()
+      .split(/\\s+/)[0],
+  };
+}
+"""
+
+
 class Dropdown:
     """A labelled dropdown: native `<select>` or ARIA combobox + listbox."""
 
@@ -93,32 +130,31 @@ class Dropdown:
         self.label = label
         self.control = scope.get_by_role("combobox", name=label, exact=True)
 
-    def _is_native(self) -> bool:
+    def _state(self) -> dict[str, Any]:
         self.control.wait_for(state="attached")
-        return bool(self.control.evaluate("(e) => e.tagName === 'SELECT'"))
+        state: dict[str, Any] = self.control.evaluate_all(_DROPDOWN_STATE_JS)
+        return state
 
-    def _listbox(self) -> Locator:
-        owned = self.control.get_attribute("aria-controls") or self.control.get_attribute(
-            "aria-owns"
-        )
-        if owned:
+    def _listbox(self, owns: str) -> Locator:
+        if owns:
             # The listbox has no name of its own: the combobox's id reference is how a
             # screen reader finds it too.
-            return self.page.locator(f'[id="{owned.split()[0]}"]')
+            return self.page.locator(f'[id="{owns}"]')
         return self.page.get_by_role("listbox").filter(visible=True).first
 
-    def _open(self) -> Locator:
-        self.control.wait_for(state="visible")
-        self.page.wait_for_function(
-            "(e) => e.getAttribute('aria-disabled') !== 'true' && !e.disabled",
-            arg=self.control.element_handle(),
-        )
-        if self.control.get_attribute("aria-expanded") != "true":
+    def _open(self, state: dict[str, Any]) -> Locator:
+        if not state["enabled"]:
+            self.control.wait_for(state="visible")
+            self.page.wait_for_function(
+                "(e) => e.getAttribute('aria-disabled') !== 'true' && !e.disabled",
+                arg=self.control.element_handle(),
+            )
+        if not state["expanded"]:
             click(self.control)
             if self.control.get_attribute("aria-expanded") == "false":
                 # Some comboboxes open from the keyboard only.
                 self.control.press("ArrowDown")
-        listbox = self._listbox()
+        listbox = self._listbox(state["owns"])
         listbox.wait_for(state="visible")
         return listbox
 
@@ -132,12 +168,13 @@ class Dropdown:
 
     def options(self, pattern: re.Pattern[str] | None = None) -> list[str]:
         """The option texts offered now, waiting until one matches `pattern` if given."""
-        if self._is_native():
+        state = self._state()
+        if state["native"]:
             options = self._options(self.control)
             if pattern is not None:
                 self.control.get_by_role("option", name=pattern).first.wait_for(state="attached")
             return [text.strip() for text in options.all_inner_texts()]
-        listbox = self._open()
+        listbox = self._open(state)
         try:
             if pattern is not None:
                 listbox.get_by_role("option", name=pattern).first.wait_for(state="visible")
@@ -147,10 +184,11 @@ class Dropdown:
 
     def choose(self, option: str) -> None:
         """Choose the option whose text is exactly `option`."""
-        if self._is_native():
+        state = self._state()
+        if state["native"]:
             self.control.select_option(label=option)
             return
-        listbox = self._open()
+        listbox = self._open(state)
         choice = listbox.get_by_role("option", name=option, exact=True)
         click(choice)
         listbox.wait_for(state="hidden")
@@ -158,12 +196,12 @@ class Dropdown:
     def value(self) -> str:
         """The text of the chosen option ('' when nothing is chosen)."""
         self.control.wait_for(state="attached")
-        text = self.control.evaluate(
-            """(e) => e.tagName === 'SELECT'
+        texts = self.control.evaluate_all(
+            """(elements) => elements.slice(0, 1).map((e) => e.tagName === 'SELECT'
                  ? (e.selectedOptions[0] ? e.selectedOptions[0].text : '')
-                 : e.tagName === 'INPUT' ? e.value : e.innerText"""
+                 : e.tagName === 'INPUT' ? e.value : e.innerText)"""
         )
-        return str(text).strip()
+        return str(texts[0]).strip() if texts else ""
 
 
 def labelled_value(text: str, label: str) -> str | None:
@@ -222,6 +260,8 @@ def search(page: Page, box: Locator, term: str, stale: Locator) -> None:
     """
     box.wait_for(state="visible")
     try:
+        # Typed into before the screen has loaded, the box may not be wired to its list yet.
+        page.wait_for_load_state()
         wait_until_idle(page)
         if box.input_value().strip() != term.strip():
             if stale.count():

@@ -76,6 +76,68 @@ def test_search_lists_only_what_the_server_found(signed_in_page: Page, portal: P
 
 
 @pytest.mark.browser
+def test_search_for_the_term_already_in_the_box_needs_no_new_request(
+    signed_in_page: Page,
+) -> None:
+    """A box holding the term already shows its results: searching again sends nothing."""
+    overview = open_users_overview(signed_in_page)
+    overview.search("dana.smith")
+    requests: list[str] = []
+    signed_in_page.on("request", lambda request: requests.append(request.url))
+
+    overview.search("dana.smith")
+
+    assert requests == []
+    assert {user.username for user in overview.listed()} == {"dana.smith", "dana.smithers"}
+
+
+@pytest.mark.browser
+def test_search_after_an_empty_result_waits_for_the_new_list(
+    signed_in_page: Page, portal: Portal
+) -> None:
+    """From an empty list (nothing stale to wait out), the search waits for the redraw."""
+    portal.set_faults("none", latency_ms=400)
+    overview = open_users_overview(signed_in_page)
+    overview.search("nobody.by.that.name")
+    assert overview.listed() == []
+
+    overview.search("grace.kim")
+
+    assert [user.username for user in overview.listed()] == ["grace.kim"]
+
+
+# A list filtered in the browser, a moment after typing, with no request at all.
+_FILTERED_IN_THE_BROWSER = """
+<label for="q">Search</label> <input id="q" type="text">
+<fieldset><legend>Users</legend>
+  <div><input type="checkbox" id="a"><label for="a">Dana Smith (dana.smith)</label></div>
+  <div><input type="checkbox" id="b" checked><label for="b">Grace Kim (grace.kim)</label></div>
+  <div><input type="checkbox" id="c"><label for="c">Ava Nguyen (ava.nguyen)</label></div>
+</fieldset>
+<script>
+  const box = document.getElementById("q");
+  box.addEventListener("input", () => setTimeout(() => {
+    for (const row of document.querySelectorAll("fieldset div")) {
+      row.hidden = !row.textContent.includes(box.value);
+    }
+  }, 300));
+</script>
+"""
+
+
+@pytest.mark.browser
+def test_search_of_a_list_filtered_in_the_browser_needs_no_request(page: Page) -> None:
+    """The Assign search waits on the listed users, so a portal filtering them locally works."""
+    page.set_content(_FILTERED_IN_THE_BROWSER)
+    assign = AssignLicensePage(page)
+
+    assign.search("grace.kim")
+
+    assert assign.holds_license("grace.kim") is True
+    assert assign.holds_license("dana.smith") is None
+
+
+@pytest.mark.browser
 def test_dropdowns_of_both_kinds_are_chosen_and_read_back(signed_in_page: Page) -> None:
     """Location (an ARIA combobox here) and Package (a native select here) choose alike."""
     TopMenu(signed_in_page).open_add_users()

@@ -13,6 +13,7 @@ import re
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
@@ -26,9 +27,17 @@ from pages.users_overview import UserRow, UsersOverviewPage
 from robots.errors import BusinessError, ConflictError, PortalError, RobotError
 from robots.hire import NewHire
 
-# The user whose page this page shows as the robot loaded it (or saved on it since), with
-# no error since: the next step observes it there instead of going round again.
-_user_page_of: weakref.WeakKeyDictionary[Page, str] = weakref.WeakKeyDictionary()
+
+@dataclass(frozen=True)
+class _Shown:
+    """What a page shows of a hire, as the robot loaded it (or saved on it since)."""
+
+    username: str
+    row: UserRow | None  # their row in a Users Overview search; None: their own page
+
+
+# With no error since, the next step observes what a page shows instead of going round again.
+_shown: weakref.WeakKeyDictionary[Page, _Shown] = weakref.WeakKeyDictionary()
 
 
 @contextmanager
@@ -52,7 +61,7 @@ def step_errors(hire: NewHire, step: str, page: Page | None = None) -> Iterator[
 
 def _forget_screen(page: Page | None) -> None:
     if page is not None:
-        _user_page_of.pop(page, None)
+        _shown.pop(page, None)
 
 
 def go_to_dashboard(page: Page) -> None:
@@ -107,22 +116,33 @@ def conflict(row: UserRow, hire: NewHire) -> ConflictError:
 
 def find_user(page: Page, hire: NewHire) -> tuple[UsersOverviewPage, UserRow | None]:
     """Users Overview, searched for the hire's username; the row with exactly that username."""
+    _shown.pop(page, None)
     overview = open_users_overview(page)
-    return overview, overview.find(hire.username)
+    row = overview.find(hire.username)
+    if row is not None:
+        _shown[page] = _Shown(hire.username, row)
+    return overview, row
 
 
 def open_user_page(page: Page, hire: NewHire) -> UserPage:
     """The hire's own page: the one on screen if the robot loaded it and nothing failed
-    since, else reached through Users Overview.
+    since, else opened from their row in Users Overview (the one on screen, likewise, or a
+    new search).
 
     Raises BusinessError when the user does not exist yet, ConflictError when the username
     belongs to someone else.
     """
     user_page = UserPage(page, hire.full_name)
-    if _user_page_of.get(page) == hire.username and user_page.is_shown():
-        return user_page
-    _user_page_of.pop(page, None)
-    overview, row = find_user(page, hire)
+    overview = UsersOverviewPage(page)
+    shown = _shown.get(page)
+    row = None
+    if shown is not None and shown.username == hire.username:
+        if shown.row is None and user_page.is_shown():
+            return user_page
+        if shown.row is not None and overview.is_shown() and overview.lists(hire.username):
+            row = shown.row
+    if row is None:
+        overview, row = find_user(page, hire)
     if row is None:
         raise BusinessError(f"User {hire.username} does not exist yet: create user first.")
     if differences(row, hire):
@@ -134,4 +154,4 @@ def open_user_page(page: Page, hire: NewHire) -> UserPage:
 
 def remember_user_page(page: Page, hire: NewHire) -> None:
     """Note that `page` now shows the hire's page as the portal holds it (just loaded)."""
-    _user_page_of[page] = hire.username
+    _shown[page] = _Shown(hire.username, None)

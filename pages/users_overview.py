@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from pages.feedback import open_screen
 from pages.widgets import click, search, search_box, wait_until_idle
@@ -118,12 +118,16 @@ class UsersOverviewPage:
                 return None
             self.next_page()
 
+    def _row_of(self, username: str) -> Locator:
+        return self.rows.filter(has=self.page.get_by_role("cell", name=username, exact=True))
+
+    def lists(self, username: str) -> bool:
+        """Whether the table lists `username` now (no wait)."""
+        return self._row_of(username).count() > 0
+
     def open_user(self, user: UserRow, heading: str | None = None) -> None:
         """Open the user's page from their name link; its heading is `heading` or the name."""
-        row = self.rows.filter(
-            has=self.page.get_by_role("cell", name=user.username, exact=True)
-        ).first
-        link = row.get_by_role("link").first
+        link = self._row_of(user.username).first.get_by_role("link").first
         open_screen(
             self.page, lambda: click(link), heading or user.name, what=f"opening {user.name}"
         )

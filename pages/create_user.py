@@ -72,13 +72,14 @@ class CreateUserPage:
 
         Raises BusinessError when the hire's number is not free at their location.
         """
+        # Choosing the location sets the time zone and loads its free numbers, which takes
+        # a while: the other fields are filled meanwhile.
+        self.location.choose(hire.location)
         self.first_name.fill(hire.first_name)
         self.last_name.fill(hire.last_name)
         self.username.fill(hire.username)
         self.email.fill(hire.email)
         set_checked(self.voicemail_to_email, hire.voicemail_to_email)
-        # Choosing the location sets the time zone and loads its free numbers.
-        self.location.choose(hire.location)
         numbers = self.free_numbers()
         if hire.phone_number:
             wanted = [text for text in numbers if digits(text) == hire.phone_number]

@@ -41,6 +41,8 @@ _NOT_AN_ANSWER = ("unsupported browser",)
 SIGN_IN_FIELD = "Username or Email"
 
 _timeouts: weakref.WeakKeyDictionary[Page, int] = weakref.WeakKeyDictionary()
+# The 5xx answers a page received since its last `perform` began ("HTTP 500").
+_failures: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
 
 # Before the action: remember every visible status, alert and heading and watch them for
 # changes, so that only what the portal shows in answer counts.
@@ -148,6 +150,13 @@ def prepare(page: Page, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
     if first_time:
         watch_banner(page)
         ChatBubble(page).watch_greeting()
+        failures = _failures.setdefault(page, [])
+
+        def note_failure(response: Response) -> None:
+            if response.status >= 500:
+                failures.append(f"HTTP {response.status}")
+
+        page.on("response", note_failure)
 
 
 def ensure_prepared(page: Page) -> None:
@@ -189,12 +198,8 @@ def perform(
     Raises SessionExpiredError, PortalError or BusinessError as the module docstring says.
     `what` names the action in error messages ("saving the Device section").
     """
-    failures: list[str] = []
-
-    def note_failure(response: Response) -> None:
-        if response.status >= 500:
-            failures.append(f"HTTP {response.status}")
-
+    ensure_prepared(page)
+    failures = _failures[page]
     expected: dict[str, object] = {
         "heading": heading,
         "saved": SAVED if saved else None,
@@ -203,22 +208,19 @@ def perform(
         "signInField": SIGN_IN_FIELD,
     }
     page.evaluate(_MARK_JS)
-    page.on("response", note_failure)
+    failures.clear()
     try:
-        try:
-            action()
-        except PlaywrightTimeoutError as error:
-            raise PortalError(f"{what}: the portal did not respond in time") from error
-        try:
-            found = page.wait_for_function(_ANSWER_JS, arg=expected).json_value()
-        except PlaywrightTimeoutError as error:
-            if failures:
-                raise PortalError(f"{what}: the portal answered {failures[0]}") from error
-            raise PortalError(
-                f"{what}: no answer from the portal within {timeout_of(page) // 1000} s"
-            ) from error
-    finally:
-        page.remove_listener("response", note_failure)
+        action()
+    except PlaywrightTimeoutError as error:
+        raise PortalError(f"{what}: the portal did not respond in time") from error
+    try:
+        found = page.wait_for_function(_ANSWER_JS, arg=expected).json_value()
+    except PlaywrightTimeoutError as error:
+        if failures:
+            raise PortalError(f"{what}: the portal answered {failures[0]}") from error
+        raise PortalError(
+            f"{what}: no answer from the portal within {timeout_of(page) // 1000} s"
+        ) from error
     if found["kind"] == "alert":
         raise classify_alert(found["text"], what)
     if found["kind"] == "signed out":

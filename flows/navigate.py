@@ -21,10 +21,17 @@ from playwright.sync_api import Locator, Page
 from flows.session import start_url
 from pages.dashboard import DashboardPage
 from pages.feedback import ensure_prepared
+from pages.sign_in import SignInPage
 from pages.top_menu import TopMenu
 from pages.user_page import UserPage
 from pages.users_overview import UserRow, UsersOverviewPage
-from robots.errors import BusinessError, ConflictError, PortalError, RobotError
+from robots.errors import (
+    BusinessError,
+    ConflictError,
+    PortalError,
+    RobotError,
+    SessionExpiredError,
+)
 from robots.hire import NewHire
 
 
@@ -50,6 +57,14 @@ def step_errors(hire: NewHire, step: str, page: Page | None = None) -> Iterator[
         yield
     except RobotError as error:
         _forget_screen(page)
+        if isinstance(error, BusinessError) and page is not None and SignInPage(page).is_shown():
+            # What looked like a refusal (a search listing nobody, say) happened because the
+            # portal had ended the session: transient, to be signed in again and retried.
+            raise SessionExpiredError(
+                f"the session expired during this step ({error.message})",
+                user=hire.username,
+                step=step,
+            ) from error
         if error.user and error.step:
             raise
         raise type(error)(error.message, user=hire.username, step=step) from error

@@ -7,8 +7,19 @@ from playwright.sync_api import Locator, Page
 from pages.feedback import open_screen
 from pages.widgets import click
 
-# A trigger a person perceives as a link: clicking it goes to its screen.
-_IS_LINK_JS = "(e) => (e.getAttribute('role') || (e.matches('a[href]') ? 'link' : '')) === 'link'"
+# What a menu's trigger announces: whether it opens a menu, whether that menu is open, and
+# whether a person perceives the trigger as a link (clicking it goes to its screen).
+_TRIGGER_JS = """
+(elements) => {
+  const e = elements[0];
+  const popup = e.getAttribute('aria-haspopup');
+  return {
+    menu: popup !== null && popup !== 'false',
+    expanded: e.getAttribute('aria-expanded') === 'true',
+    link: (e.getAttribute('role') || (e.matches('a[href]') ? 'link' : '')) === 'link',
+  };
+}
+"""
 
 
 def menu_entry(page: Page, name: str) -> Locator:
@@ -27,21 +38,20 @@ def open_menu(page: Page, trigger: Locator, entry: Locator, landed: Locator | No
 
     The pointer goes to the trigger first, as a person's would; a menu that opens on hover
     shows at once. Otherwise the trigger's own state decides, with no wait on time: open
-    (aria-expanded="true") is a menu still drawing itself; a button that stayed closed opens
-    on click; a link with a menu is waited on (clicking it would leave the screen). A
-    trigger that announces no menu is clicked. Returns False when that click went straight
-    to a screen (`landed` showed) instead of opening a menu, as a plain link would.
+    (aria-expanded="true") is a menu still drawing itself; a link with a menu is waited on
+    (clicking it would leave the screen); any other trigger, a button that stayed closed or
+    one that announces no menu, is clicked. Returns False when that click went straight to
+    a screen (`landed` showed) instead of opening a menu, as a plain link would.
     """
-    trigger.wait_for(state="visible")
     if entry.is_visible():
         return True
-    if trigger.get_attribute("aria-haspopup") not in (None, "false"):
-        trigger.hover()
-        if entry.is_visible():
-            return True
-        if trigger.get_attribute("aria-expanded") == "true" or trigger.evaluate(_IS_LINK_JS):
-            entry.wait_for(state="visible")
-            return True
+    trigger.hover()
+    if entry.is_visible():
+        return True
+    announced = trigger.evaluate_all(_TRIGGER_JS)
+    if announced["menu"] and (announced["expanded"] or announced["link"]):
+        entry.wait_for(state="visible")
+        return True
     click(trigger)
     either = entry if landed is None else entry.or_(landed).first
     either.wait_for(state="visible")

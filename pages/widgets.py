@@ -9,6 +9,8 @@ click land on its target even when the chat bubble floats over it. `labelled_val
 from __future__ import annotations
 
 import re
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
@@ -16,6 +18,8 @@ from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from robots.errors import PortalError
+
+_watchers: weakref.WeakKeyDictionary[Page, Callable[[Locator], None]] = weakref.WeakKeyDictionary()
 
 Scope = Page | Locator
 
@@ -52,6 +56,18 @@ SPINNER_JS = """
 """
 
 
+def on_use(page: Page, watcher: Callable[[Locator], None]) -> None:
+    """Have `watcher` told of each element the robot is about to click or tick on `page`
+    (a headed run outlines it for the admin watching)."""
+    _watchers[page] = watcher
+
+
+def _about_to_use(target: Locator) -> None:
+    watcher = _watchers.get(target.page)
+    if watcher is not None:
+        watcher(target)
+
+
 def click(target: Locator) -> None:
     """Click `target` so the click lands on it, even under a floating overlay.
 
@@ -60,7 +76,9 @@ def click(target: Locator) -> None:
     keyboard user would: never by coordinates, never forced.
     """
     target.wait_for(state="visible")
-    if _centre(target)["reaches"]:
+    found = _centre(target)
+    _about_to_use(target)
+    if found["reaches"]:
         target.click()
     else:
         target.press("Enter")
@@ -72,6 +90,7 @@ def set_checked(checkbox: Locator, checked: bool) -> None:
     found = _centre(checkbox)
     if found["checked"] == checked:
         return
+    _about_to_use(checkbox)
     try:
         if found["reaches"]:
             # Playwright checks that the click changed the state.

@@ -36,6 +36,7 @@ from tenacity import (
 from flows.onboard import onboard_user, plan_user
 from flows.session import ensure_signed_in, sign_in
 from flows.steps import StepOutcome, StepPlan
+from pages.widgets import on_use
 from robots.browser import launch_options
 from robots.errors import (
     BusinessError,
@@ -326,6 +327,8 @@ class Runner:
             with self._browser(result.run_dir) as context:
                 page = context.new_page()
                 page.set_default_timeout(self.settings.step_timeout_ms)
+                if self.narrator.enabled:
+                    on_use(page, self.narrator.point_at)
                 if first or not result.stopped:
                     self._sign_in(page, result)
                 if first:

@@ -13,7 +13,7 @@ from PIL import Image, ImageChops
 from playwright.sync_api import BrowserContext
 
 from robots.evidence import EvidenceRecorder, Redactor
-from robots.narrator import CAPTION_ID, Narrator
+from robots.narrator import CAPTION_ID, TARGET_CLASS, Narrator
 from tests.conftest import Portal
 from tests.robot_runs import ONBOARD, incomplete_users, robot_env, roster_rows, write_roster
 
@@ -57,8 +57,8 @@ def test_captions_and_outlines_show_on_the_page_but_never_in_evidence(
 def test_a_headed_run_under_xvfb_shows_the_caption_and_completes(
     portal: Portal, tmp_path: Path
 ) -> None:
-    """`onboard run --headed` on a virtual display onboards the user, with the caption on
-    the page as it works (seen in the trace's page snapshots)."""
+    """`onboard run --headed` on a virtual display onboards the user, with the caption and
+    the outline on the page as it works (seen in the trace's page snapshots)."""
     xvfb_run = shutil.which("xvfb-run")
     assert xvfb_run, (
         "xvfb-run is missing: `make test` installs it (python -m robots.browser ensure)"
@@ -85,4 +85,5 @@ def test_a_headed_run_under_xvfb_shows_the_caption_and_completes(
             archive.read(name) for name in archive.namelist() if name.endswith(".trace")
         )
     assert CAPTION_ID.encode() in snapshots
+    assert TARGET_CLASS.encode() in snapshots, "the element about to be used was outlined"
     assert f"{rows[0]['first_name']} {rows[0]['last_name']}: device".encode() in snapshots

@@ -26,10 +26,14 @@ Scope = Page | Locator
 # Scrolls the first element to the viewport centre (where floating widgets rarely sit),
 # then tells whether a click at its centre, where Playwright clicks, would reach it, and
 # whether it is checked (native or ARIA): one round trip for what `click` and
-# `set_checked` need to know.
+# `set_checked` need to know. Null while there is no such element (or, if `visible` is
+# asked for, none visible) yet.
 _CENTRE_AND_HIT_TEST = """
-(elements) => {
+(elements, visible) => {
   const element = elements[0];
+  if (!element || (visible && !element.checkVisibility({visibilityProperty: true}))) {
+    return null;
+  }
   element.scrollIntoView({block: 'center', inline: 'center'});
   const box = element.getBoundingClientRect();
   const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
@@ -42,9 +46,17 @@ _CENTRE_AND_HIT_TEST = """
 """
 
 
-def _centre(target: Locator) -> dict[str, bool]:
-    """Centre `target` (present already) and say whether a click reaches it, and if checked."""
-    found: dict[str, bool] = target.evaluate_all(_CENTRE_AND_HIT_TEST)
+def _centre(target: Locator, *, visible: bool) -> dict[str, bool]:
+    """Centre `target` and say whether a click reaches it, and whether it is checked.
+
+    Looks first, and waits only when it is not there yet (`visible`: or not visible).
+    """
+    found: dict[str, bool] | None = target.evaluate_all(_CENTRE_AND_HIT_TEST, visible)
+    if found is None:
+        target.wait_for(state="visible" if visible else "attached")
+        found = target.evaluate_all(_CENTRE_AND_HIT_TEST, visible)
+    if found is None:
+        raise PortalError("the element went away before it could be used")
     return found
 
 
@@ -75,8 +87,7 @@ def click(target: Locator) -> None:
     scroll it clear of the chat bubble), the target is activated from the keyboard as a
     keyboard user would: never by coordinates, never forced.
     """
-    target.wait_for(state="visible")
-    found = _centre(target)
+    found = _centre(target, visible=True)
     _about_to_use(target)
     if found["reaches"]:
         target.click()
@@ -86,8 +97,7 @@ def click(target: Locator) -> None:
 
 def set_checked(checkbox: Locator, checked: bool) -> None:
     """Tick or clear a checkbox (native or ARIA), landing the click as `click` does."""
-    checkbox.wait_for(state="attached")
-    found = _centre(checkbox)
+    found = _centre(checkbox, visible=False)
     if found["checked"] == checked:
         return
     _about_to_use(checkbox)
@@ -130,6 +140,7 @@ def wait_until_idle(page: Page) -> None:
 _DROPDOWN_STATE_JS = """
 (elements) => {
   const e = elements[0];
+  if (!e) return null;
   return {
     native: e.tagName === 'SELECT',
     enabled: e.getAttribute('aria-disabled') !== 'true' && !e.disabled,
@@ -150,8 +161,12 @@ class Dropdown:
         self.control = scope.get_by_role("combobox", name=label, exact=True)
 
     def _state(self) -> dict[str, Any]:
-        self.control.wait_for(state="attached")
-        state: dict[str, Any] = self.control.evaluate_all(_DROPDOWN_STATE_JS)
+        state: dict[str, Any] | None = self.control.evaluate_all(_DROPDOWN_STATE_JS)
+        if state is None:
+            self.control.wait_for(state="attached")
+            state = self.control.evaluate_all(_DROPDOWN_STATE_JS)
+        if state is None:
+            raise PortalError(f"the {self.label} dropdown went away")
         return state
 
     def _listbox(self, owns: str) -> Locator:

@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from mock_portal.server import PortalServer
 from robots.cli import app
+from robots.evidence import verify_run
 from tests.conftest import Portal
 from tests.robot_runs import (
     ONBOARD,
@@ -86,6 +87,34 @@ def output_of(workdir: Path) -> str:
     return f"stdout:\n{out}\nstderr (tail):\n{err[-3000:]}"
 
 
+def descendants(pid: int) -> set[int]:
+    """The processes under `pid` (the Playwright driver, Chromium's), read from /proc."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        except OSError:
+            continue
+        found.update(int(child) for child in children)
+        todo.extend(int(child) for child in children)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those of `pids` still running (zombies count as gone)."""
+    running = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            running.add(pid)
+    return running
+
+
 def new_run_folder(workdir: Path, before: list[Path]) -> Path:
     """The one run folder that appeared since `before` was listed."""
     added = [folder for folder in run_folders(workdir) if folder not in before]
@@ -138,29 +167,34 @@ def sign_in_posts(server: PortalServer) -> Iterator[list[str]]:
 
 
 @contextmanager
-def session_expiring_at(
-    server: PortalServer, matches: Callable[[flask.Request], bool]
+def at_first_request(
+    server: PortalServer,
+    matches: Callable[[flask.Request], bool],
+    action: Callable[[], None],
 ) -> Iterator[list[str]]:
-    """Make the admin's session run out exactly at the first request that `matches`, as a
-    portal's idle timeout may at any request; yields the requests it expired.
-
-    The request's session is made to look idle for ages just before the mock's own guard
-    looks at it (Flask's request_started signal), so the mock answers as it does to any
-    expired session: a 401 to a fetch, the sign-in screen to a page, nothing applied.
-    """
-    expired: list[str] = []
+    """Do `action` as the mock portal receives the first signed-in request that `matches`,
+    before its own guard looks at it (Flask's request_started signal; the mock itself stays
+    as it is); yields the request it acted on, once it came."""
+    seen: list[str] = []
 
     def received(_sender: flask.Flask, **_extra: object) -> None:
         request = flask.request
-        if not expired and flask.session.get("admin") and matches(request):
-            flask.session["last_seen"] = -1e12
-            expired.append(f"{request.method} {request.full_path}")
+        if not seen and flask.session.get("admin") and matches(request):
+            seen.append(f"{request.method} {request.full_path}")
+            action()
 
     flask.request_started.connect(received, server.app)
     try:
-        yield expired
+        yield seen
     finally:
         flask.request_started.disconnect(received, server.app)
+
+
+def expire_session() -> None:
+    """Make this request's session look idle for ages, as a portal's idle timeout may at any
+    request: the mock answers as to any expired session (a 401 to a fetch, the sign-in screen
+    to a page, nothing applied)."""
+    flask.session["last_seen"] = -1e12
 
 
 SIZES = [
@@ -193,7 +227,7 @@ def test_a_flaky_portal_ends_with_every_user_complete_exactly_once(
         "1",
         "--trace",
         "on",
-        timeout=60 + 30 * size,
+        timeout=120 + 45 * size,
     )
     wall = time.monotonic() - started
 
@@ -215,23 +249,16 @@ def test_a_flaky_portal_ends_with_every_user_complete_exactly_once(
         "wall time (s)": round(wall, 1),
     }
     print_figures(f"Flaky portal, {size} users, seed {SEED}", figures)
-    licence_bug = [
-        u["username"]
-        for u in summary["users"]
-        if u["status"] == "refused" and "does not list" in (u["error"] or "")
-    ]
-    if licence_bug and sorted(licence_bug) == sorted(incomplete) and not doubled:
-        pytest.xfail(f"known licence-search bug (see EXPIRY_POINTS) hit {licence_bug}")
-    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
-    assert incomplete == {}
     assert doubled == []
     assert usernames(state) == seed_users | set(names)
     assert list(folder.glob("traces/*.zip")), "--trace on left no trace to search for secrets"
     assert files_holding(tmp_path, portal.secrets()) == []
+    assert incomplete == {}
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
 
 
-# Seed 7 rolls failures for writes 4, 6, 7 and 8 (before, before, after and after applying):
-# a burst a flaky portal does produce, each failure recovered from on its own.
+# Seed 7 fails the 4th, 6th, 7th and 8th accepted write (before, before, after and after
+# applying it): a burst a flaky portal does produce, each failure recovered from on its own.
 BURST_SEED = 7
 
 
@@ -261,6 +288,14 @@ def _users_search(request: flask.Request) -> bool:
     return request.path == "/users" and bool(request.args.get("q"))
 
 
+def _create_user(request: flask.Request) -> bool:
+    return request.method == "POST" and request.path == "/users/new"
+
+
+def _assign_save(request: flask.Request) -> bool:
+    return request.method == "POST" and request.path.endswith("/assign")
+
+
 def _section_save(request: flask.Request) -> bool:
     return request.method == "POST" and request.path.startswith("/api/users/")
 
@@ -270,19 +305,14 @@ def _e911_save(request: flask.Request) -> bool:
 
 
 EXPIRY_POINTS = [
-    pytest.param(
-        _assign_search,
-        id="licence-search",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="flows/licensing.py assign_license: a search the expired session sent to "
-            "sign-in lists nobody, and 'does not list' is raised as a BusinessError (refused, "
-            "never retried) without checking that the Assign screen is still shown",
-        ),
-    ),
+    # Found by this suite (a 40-user flaky run, twice): the search sent to sign-in listed
+    # nobody and the user was refused for good. Fixed in c582889; kept in the short form.
+    pytest.param(_assign_search, id="licence-search"),
     pytest.param(_users_search, id="users-search", marks=pytest.mark.reliability),
+    pytest.param(_create_user, id="create-user", marks=pytest.mark.reliability),
     pytest.param(_e911_save, id="e911-save", marks=pytest.mark.reliability),
     pytest.param(_section_save, id="section-save", marks=pytest.mark.reliability),
+    pytest.param(_assign_save, id="licence-save", marks=pytest.mark.reliability),
 ]
 
 
@@ -298,7 +328,7 @@ def test_a_session_expiring_at_any_request_is_signed_in_again(
     rows = roster_rows(1, prefix="ex")
     write_roster(tmp_path / "roster.csv", rows)
 
-    with session_expiring_at(portal_server, point) as expired:
+    with at_first_request(portal_server, point, expire_session) as expired:
         done = onboard(portal, tmp_path, "run", "roster.csv", "--workers", "1", timeout=240)
 
     assert expired, "the chosen request never came"
@@ -334,7 +364,7 @@ def test_runs_killed_at_random_saves_still_make_every_user_once(
 
     started = time.monotonic()
     deadline = started + 120 + 60 * size + 20 * kills
-    killed = rounds = failed_runs = 0
+    killed = rounds = failed_runs = reaped = 0
     kill_points: list[int] = []
     exit_code: int | None = None
     while exit_code != 0:
@@ -345,18 +375,30 @@ def test_runs_killed_at_random_saves_still_make_every_user_once(
         try:
             if killed < kills:
                 target = saves + rng.randint(*gaps)
-                wait_until(
-                    lambda robot=robot, target=target: (
-                        robot.poll() is not None or counter(portal, "saves") >= target
-                    ),
-                    deadline=deadline,
-                    what=f"save {target} (round {rounds})",
-                )
+                browser: set[int] = set()
+
+                def reached(
+                    robot: subprocess.Popen[str] = robot,
+                    target: int = target,
+                    browser: set[int] = browser,
+                ) -> bool:
+                    browser.update(descendants(robot.pid))
+                    return robot.poll() is not None or counter(portal, "saves") >= target
+
+                wait_until(reached, deadline=deadline, what=f"save {target} (round {rounds})")
                 if robot.poll() is None:
+                    browser.update(descendants(robot.pid))
                     robot.kill()
                     robot.wait()
                     killed += 1
                     kill_points.append(target)
+                    # The driver and Chromium notice their parent is gone and end too.
+                    wait_until(
+                        lambda browser=browser: not alive(browser),
+                        deadline=time.monotonic() + 30,
+                        what=f"the killed robot's browser processes {sorted(alive(browser))}",
+                    )
+                    reaped += len(browser)
                     continue
             exit_code = robot.wait(timeout=max(1.0, deadline - time.monotonic()))
             failed_runs += exit_code != 0
@@ -369,6 +411,8 @@ def test_runs_killed_at_random_saves_still_make_every_user_once(
     state = portal.state()
     saves = state["counters"]["saves"]
     before = run_folders(tmp_path)
+    killed_runs = [f for f in before if not (f / "summary.json").is_file()]
+    broken = {f.name: verify_run(f).problems for f in killed_runs if not verify_run(f).ok}
     final = onboard(portal, tmp_path, "run", "roster.csv", "--workers", "1", timeout=60 + 30 * size)
     after = portal.state()
     summaries = [summary_of(f) for f in run_folders(tmp_path) if (f / "summary.json").is_file()]
@@ -382,6 +426,9 @@ def test_runs_killed_at_random_saves_still_make_every_user_once(
         "kills at saves": " ".join(map(str, kill_points)),
         "rounds": rounds,
         "runs ending non-zero": failed_runs,
+        "browser processes ended with the kills": f"{reaped} (none left running)",
+        "killed runs whose audit log verifies": f"{len(killed_runs) - len(broken)}"
+        f"/{len(killed_runs)}",
         "retries (all runs)": sum(s["retries"] for s in summaries),
         "re-sign-ins (all runs)": sum(s["re_sign_ins"] for s in summaries),
         "saves": saves,
@@ -390,6 +437,7 @@ def test_runs_killed_at_random_saves_still_make_every_user_once(
     }
     print_figures(f"Killed at random saves, {size} users, seed {SEED}", figures)
     assert killed >= kills, f"the roster was done after {killed} kills; widen the roster"
+    assert broken == {}, "a SIGKILL broke the audit chain written before it"
     assert final.returncode == 0, final.stdout + final.stderr[-3000:]
     assert after["counters"]["saves"] == saves, "the final run still found something to save"
     assert summary_of(new_run_folder(tmp_path, before))["retries"] == 0
@@ -448,6 +496,40 @@ def test_sigterm_after_the_first_user_stops_cleanly_and_a_rerun_finishes(
     assert duplicates(state) == []
     assert usernames(state) == seed_users | set(names)
     assert files_holding(tmp_path, portal.secrets()) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="robots/runner.py UserWitness.after_step raises RunInterruptedError after every "
+    "step, the last one too, so _onboard_one reports a user whose five steps are all done "
+    "as 'interrupted' instead of 'complete'",
+)
+def test_a_user_finished_as_sigterm_arrives_is_reported_complete(
+    portal: Portal, portal_server: PortalServer, tmp_path: Path
+) -> None:
+    """SIGTERM lands while the portal takes the user's last save (the licence): the user is
+    complete in the portal, so summary.json must say complete, not interrupted."""
+    rows = roster_rows(1, prefix="ls")
+    write_roster(tmp_path / "roster.csv", rows)
+    robot: list[subprocess.Popen[str]] = []
+
+    def terminate() -> None:
+        robot[0].send_signal(signal.SIGTERM)
+
+    with at_first_request(portal_server, _assign_save, terminate) as saved:
+        robot.append(start_run(portal, tmp_path, "roster.csv"))
+        try:
+            code = robot[0].wait(timeout=180)
+        finally:
+            if robot[0].poll() is None:
+                robot[0].kill()
+                robot[0].wait()
+
+    assert saved, f"the licence was never saved\n{output_of(tmp_path)}"
+    assert code in (0, 130), output_of(tmp_path)
+    assert incomplete_users(portal.state(), [rows[0]["username"]]) == {}
+    [user] = summary_of(run_folders(tmp_path)[-1])["users"]
+    assert (user["status"], user["error"]) == ("complete", None)
 
 
 # -- 4: the bad roster corpus -------------------------------------------------------------------

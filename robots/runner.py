@@ -135,14 +135,12 @@ class UserWitness:
         recorder: EvidenceRecorder,
         result: UserResult,
         *,
-        interrupted: Callable[[], bool] = lambda: False,
         progress: Callable[[UserResult, str], None] = lambda _user, _what: None,
         narrator: Narrator | None = None,
     ) -> None:
         self._recorder = recorder
         self._result = result
         self._narrator = narrator or Narrator(enabled=False)
-        self._interrupted = interrupted
         self._progress = progress
         self._step_started = time.monotonic()
 
@@ -180,10 +178,6 @@ class UserWitness:
         self._step_started = time.monotonic()
         self._progress(self._result, f"step {outcome.step}: {outcome.action}")
         self._narrator.caption(page, f"{self._result.name}: {outcome.step}: {outcome.action}")
-        if self._interrupted():
-            raise RunInterruptedError(
-                f"stopped on request after {outcome.step}", user=self._result.username
-            )
 
     def secret(self, value: str) -> None:
         self._recorder.redactor.add(value)
@@ -428,13 +422,16 @@ class Runner:
         witness = UserWitness(
             recorder,
             user,
-            interrupted=lambda: self.interrupted,
             progress=self.progress,
             narrator=self.narrator,
         )
         self.narrator.caption(page, f"{user.name} ({user.username}): starting")
 
         def attempt(step: str, call: Callable[[], StepOutcome]) -> StepOutcome:
+            # Checked between steps: a step under way finishes, a user whose last step
+            # finished is complete, and nothing new starts once a stop was asked for.
+            if self.interrupted:
+                raise RunInterruptedError(f"stopped on request before {step}", user=user.username)
             for trial in self._retrying(page, user, result):
                 with trial:
                     user.attempts += 1

@@ -498,12 +498,6 @@ def test_sigterm_after_the_first_user_stops_cleanly_and_a_rerun_finishes(
     assert files_holding(tmp_path, portal.secrets()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="robots/runner.py UserWitness.after_step raises RunInterruptedError after every "
-    "step, the last one too, so _onboard_one reports a user whose five steps are all done "
-    "as 'interrupted' instead of 'complete'",
-)
 def test_a_user_finished_as_sigterm_arrives_is_reported_complete(
     portal: Portal, portal_server: PortalServer, tmp_path: Path
 ) -> None:

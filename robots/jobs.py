@@ -159,9 +159,7 @@ def _finish(
                 + (f" ({plan.detail})" if plan.detail else ""),
                 highlight=False,
             )
-    counts: dict[str, int] = {}
-    for user in result.users:
-        counts[user.status] = counts.get(user.status, 0) + 1
+    counts = result.status_counts()
     if roster.refused:
         counts["refused by roster check"] = roster.refused
     tally = ", ".join(f"{n} {status}" for status, n in counts.items()) or "no users"

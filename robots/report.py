@@ -52,13 +52,10 @@ def write_report(result: RunResult, redactor: Redactor) -> Path:
             shot = event.get("screenshot")
             if isinstance(shot, str) and shot not in shots:
                 shots[shot] = thumbnail(result.run_dir / shot)
-    counts: dict[str, int] = {}
-    for user in result.users:
-        counts[user.status] = counts.get(user.status, 0) + 1
     html = (
         _environment()
         .get_template("report.html")
-        .render(result=result, counts=counts, thumbs=shots, audit_steps=audit_steps)
+        .render(result=result, counts=result.status_counts(), thumbs=shots, audit_steps=audit_steps)
     )
     path = result.run_dir / "report.html"
     path.write_text(redactor.text(html), encoding="utf-8")

@@ -101,6 +101,13 @@ class RunResult:
     retries: int = 0
     audit: dict[str, object] = field(default_factory=dict)
 
+    def status_counts(self) -> dict[str, int]:
+        """How many users ended in each status, in the order they first occur."""
+        counts: dict[str, int] = {}
+        for user in self.users:
+            counts[user.status] = counts.get(user.status, 0) + 1
+        return counts
+
     @property
     def exit_code(self) -> int:
         if self.stopped == "interrupted":

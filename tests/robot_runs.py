@@ -86,16 +86,29 @@ def onboard(
     )
 
 
-def start_onboard(portal: Portal, workdir: Path, *args: str) -> subprocess.Popen[str]:
-    """Start `onboard ARGS` without waiting, e.g. to kill it part way."""
-    return subprocess.Popen(
-        [str(ONBOARD), *args],
-        cwd=workdir,
-        env=robot_env(portal, workdir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def start_onboard(
+    portal: Portal, workdir: Path, *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start `onboard ARGS` without waiting, e.g. to kill it part way.
+
+    Its output goes to numbered files in `workdir/logs`: a pipe nobody reads would stall a
+    long run, and the logs are among the files searched for secrets.
+    """
+    logs = workdir / "logs"
+    logs.mkdir(exist_ok=True)
+    number = len(list(logs.glob("*.out")))
+    with (
+        (logs / f"{number:03d}.out").open("w") as out,
+        (logs / f"{number:03d}.err").open("w") as err,
+    ):
+        return subprocess.Popen(
+            [str(ONBOARD), *args],
+            cwd=workdir,
+            env=dict(env or robot_env(portal, workdir)),
+            stdout=out,
+            stderr=err,
+            text=True,
+        )
 
 
 def run_folders(workdir: Path) -> list[Path]:

@@ -30,7 +30,6 @@ from robots.cli import app
 from robots.evidence import verify_run
 from tests.conftest import Portal
 from tests.robot_runs import (
-    ONBOARD,
     duplicates,
     files_holding,
     incomplete_users,
@@ -38,6 +37,7 @@ from tests.robot_runs import (
     robot_env,
     roster_rows,
     run_folders,
+    start_onboard,
     write_roster,
 )
 
@@ -58,23 +58,8 @@ def wait_until(condition: Callable[[], bool], *, deadline: float, what: str) -> 
 
 
 def start_run(portal: Portal, workdir: Path, roster: str, *args: str) -> subprocess.Popen[str]:
-    """`onboard run ROSTER ARGS` in the background, its output going to files in `workdir`:
-    a pipe nobody reads would stall a long run, and the logs must hold no secret either."""
-    logs = workdir / "logs"
-    logs.mkdir(exist_ok=True)
-    number = len(list(logs.glob("*.out")))
-    with (
-        (logs / f"{number:03d}.out").open("w") as out,
-        (logs / f"{number:03d}.err").open("w") as err,
-    ):
-        return subprocess.Popen(
-            [str(ONBOARD), "run", roster, "--workers", "1", *args],
-            cwd=workdir,
-            env=robot_env(portal, workdir),
-            stdout=out,
-            stderr=err,
-            text=True,
-        )
+    """`onboard run ROSTER --workers 1 ARGS` in the background, output to files."""
+    return start_onboard(portal, workdir, "run", roster, "--workers", "1", *args)
 
 
 def output_of(workdir: Path) -> str:

@@ -43,6 +43,9 @@ class SignInPage:
         if not self.password.is_visible():
             click(self.next)
             self.password.wait_for(state="visible")
+        # The password screen may be a new page: type only once its script has set the
+        # form up, or what was typed can be lost and an empty password sent.
+        self.page.wait_for_load_state("load")
         self.password.fill(password)
         perform(
             self.page,

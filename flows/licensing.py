@@ -1,13 +1,28 @@
-"""The licence step: My Account > Licensing > Assign, tick the hire, Save."""
+"""The licence step: My Account > Licensing > Assign, tick the hire, Save.
+
+The Assign screen takes many checkboxes in one Save (seed 002: "Select the checkbox(es)
+next to the user(s) > Save"), so `assign_licenses` serves several hires with one visit and
+one Save. A checkbox is a state, not an action: ticking a box already ticked, or saving
+again after a crash, assigns nothing twice.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from playwright.sync_api import Page
 
-from flows.navigate import menus_at_hand, step_errors
-from flows.steps import ALREADY_DONE, CHANGED, NoWitness, StepOutcome, Witness
+from flows.navigate import menus_at_hand, named_errors, step_errors
+from flows.steps import (
+    ALREADY_DONE,
+    CHANGED,
+    BatchWitness,
+    NoBatchWitness,
+    NoWitness,
+    StepOutcome,
+    Witness,
+)
 from pages.account_menu import AccountMenu
 from pages.assign_license import AssignLicensePage
 from pages.licensing import LicensingPage
@@ -74,3 +89,68 @@ def assign_license(page: Page, hire: NewHire, witness: Witness | None = None) ->
         )
     witness.after_step(page, outcome)
     return outcome
+
+
+@dataclass
+class LicenseBatch:
+    """What one Save on the Assign screen did for several hires."""
+
+    done: dict[str, StepOutcome] = field(default_factory=dict)  # by username
+    # Not listed before searching, or refused together (too few seats for all of them):
+    # each is assigned on its own, where the portal's answer names them alone.
+    one_by_one: list[NewHire] = field(default_factory=list)
+
+
+def assign_licenses(
+    page: Page,
+    license_name: str,
+    hires: Sequence[NewHire],
+    witness: BatchWitness | None = None,
+) -> LicenseBatch:
+    """Tick every hire's checkbox on the Assign screen of `license_name` and Save once.
+
+    Observes first, with the search cleared so that every user is listed: a hire already
+    holding the licence is left as is, so a batch rerun after a crash saves only what is
+    missing. Raises PortalError (naming the hires) when the portal fails on the way; the
+    caller retries the whole batch, which observes again.
+    """
+    witness = witness or NoBatchWitness()
+    batch = LicenseBatch()
+    who = ", ".join(hire.username for hire in hires)
+    with named_errors(who, LICENSE, page):
+        licensing, assign = open_assign(page, license_name)
+        licensing.open_assign(license_name)
+        assign.search("")
+        held = {hire.username: assign.holds_license(hire.username) for hire in hires}
+    to_tick = [hire for hire in hires if held[hire.username] is False]
+    batch.one_by_one = [hire for hire in hires if held[hire.username] is None]
+    for hire in hires:
+        if held[hire.username]:
+            batch.done[hire.username] = _license_outcome(license_name, ALREADY_DONE, held=True)
+    if to_tick:
+        try:
+            with named_errors(who, LICENSE, page):
+                for hire in to_tick:
+                    assign.tick(hire.username)
+                names = [hire.username for hire in to_tick]
+                witness.before_write(
+                    page, LICENSE, f"assign {license_name} to {', '.join(names)}", names
+                )
+                assign.save()
+        except BusinessError:
+            batch.one_by_one.extend(to_tick)
+        else:
+            for hire in to_tick:
+                batch.done[hire.username] = _license_outcome(license_name, CHANGED, held=False)
+    if batch.done:
+        witness.after_steps(page, batch.done)
+    return batch
+
+
+def _license_outcome(license_name: str, action: str, *, held: bool) -> StepOutcome:
+    return StepOutcome(
+        step=LICENSE,
+        action=action,
+        before={"license": license_name, "assigned": held},
+        after={"license": license_name, "assigned": True},
+    )

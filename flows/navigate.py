@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from playwright.sync_api import Error as PlaywrightError
@@ -47,12 +47,17 @@ class _Shown:
 _shown: weakref.WeakKeyDictionary[Page, _Shown] = weakref.WeakKeyDictionary()
 
 
-@contextmanager
-def step_errors(hire: NewHire, step: str, page: Page | None = None) -> Iterator[None]:
+def step_errors(hire: NewHire, step: str, page: Page | None = None) -> AbstractContextManager[None]:
     """Name the user and the step in every error raised inside; Playwright's become PortalError.
 
     After an error the screen on `page` is no longer taken for what the portal holds.
     """
+    return named_errors(hire.username, step, page)
+
+
+@contextmanager
+def named_errors(who: str, step: str, page: Page | None = None) -> Iterator[None]:
+    """`step_errors` for any subject: a user, or several users saved together."""
     try:
         yield
     except RobotError as error:
@@ -62,16 +67,16 @@ def step_errors(hire: NewHire, step: str, page: Page | None = None) -> Iterator[
             # portal had ended the session: transient, to be signed in again and retried.
             raise SessionExpiredError(
                 f"the session expired during this step ({error.message})",
-                user=hire.username,
+                user=who,
                 step=step,
             ) from error
         if error.user and error.step:
             raise
-        raise type(error)(error.message, user=hire.username, step=step) from error
+        raise type(error)(error.message, user=who, step=step) from error
     except PlaywrightError as error:
         _forget_screen(page)
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise PortalError(first_line, user=hire.username, step=step) from error
+        raise PortalError(first_line, user=who, step=step) from error
 
 
 def _forget_screen(page: Page | None) -> None:

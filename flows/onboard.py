@@ -42,12 +42,19 @@ def _once(_step: str, call: StepCall) -> StepOutcome:
 
 
 def onboard_user(
-    page: Page, hire: NewHire, witness: Witness | None = None, *, attempt: Attempt = _once
+    page: Page,
+    hire: NewHire,
+    witness: Witness | None = None,
+    *,
+    attempt: Attempt = _once,
+    defer_license: bool = False,
 ) -> list[StepOutcome]:
     """Run every step for `hire`; returns what each did. Raises the first step's error.
 
     `attempt(step, call)` runs one step: the runner passes one that retries a step after a
-    transient failure. Every step starts by observing, so calling it again is safe.
+    transient failure. Every step starts by observing, so calling it again is safe. With
+    `defer_license` the licence step is left out, for `assign_licenses` to do for several
+    hires at once.
     """
     steps: list[tuple[str, Step]] = [
         (CREATE_USER, create_user),
@@ -56,6 +63,8 @@ def onboard_user(
         (VOICEMAIL, set_voicemail),
         (LICENSE, assign_license),
     ]
+    if defer_license:
+        steps = steps[:-1]
     return [attempt(name, functools.partial(step, page, hire, witness)) for name, step in steps]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -70,3 +71,29 @@ class NoWitness:
 
     def secret(self, value: str) -> None:
         """Keep nothing."""
+
+
+class BatchWitness(Protocol):
+    """Evidence hooks for one save that serves several users (the licence batch)."""
+
+    def before_write(
+        self, page: Page, step: str, description: str, usernames: Sequence[str]
+    ) -> None:
+        """Called just before the one save that writes for `usernames`."""
+        ...
+
+    def after_steps(self, page: Page, outcomes: Mapping[str, StepOutcome]) -> None:
+        """Called once the save is done, with what it did for each username."""
+        ...
+
+
+class NoBatchWitness:
+    """A batch witness that records nothing."""
+
+    def before_write(
+        self, page: Page, step: str, description: str, usernames: Sequence[str]
+    ) -> None:
+        """Record nothing."""
+
+    def after_steps(self, page: Page, outcomes: Mapping[str, StepOutcome]) -> None:
+        """Record nothing."""

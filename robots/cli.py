@@ -242,6 +242,16 @@ KeepDaysOption = Annotated[
 WorkersOption = Annotated[
     int, typer.Option("--workers", min=1, max=16, help="Onboard this many users at once.")
 ]
+LicenseBatchOption = Annotated[
+    int,
+    typer.Option(
+        "--license-batch",
+        min=1,
+        max=100,
+        help="Assign the licence to this many users per Save on the Assign screen "
+        "(1: one user at a time).",
+    ),
+]
 ScreenshotsOption = Annotated[
     bool,
     typer.Option(
@@ -270,6 +280,7 @@ def _job(
     video: bool = False,
     keep_days: int | None = None,
     workers: int = 1,
+    license_batch: int = 10,
     screenshots: bool = True,
     log_file: Path | None = None,
 ) -> None:
@@ -298,6 +309,7 @@ def _job(
             trace=trace,
             video=video,
             workers=workers,
+            license_batch=license_batch,
             screenshots=screenshots,
         )
         job = JobOptions(
@@ -325,6 +337,7 @@ def run(
     video: VideoOption = False,
     keep_days: KeepDaysOption = None,
     workers: WorkersOption = 1,
+    license_batch: LicenseBatchOption = 10,
     screenshots: ScreenshotsOption = True,
     log_file: LogFileOption = None,
 ) -> None:
@@ -341,6 +354,7 @@ def run(
         video=video,
         keep_days=keep_days,
         workers=workers,
+        license_batch=license_batch,
         screenshots=screenshots,
         log_file=log_file,
     )

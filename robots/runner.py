@@ -8,13 +8,14 @@ one attempt, as does a portal that keeps failing for several users in a row.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from flows.licensing import LICENSE, assign_license, assign_licenses
 from flows.onboard import onboard_user, plan_user
 from flows.session import ensure_signed_in, sign_in
 from flows.steps import StepOutcome, StepPlan
@@ -65,6 +67,7 @@ class RunOptions:
     trace: str = "retain-on-failure"  # "on" | "off" | "retain-on-failure"
     video: bool = False
     workers: int = 1
+    license_batch: int = 10  # users per Save on the Assign screen; 1: one at a time
     screenshots: bool = True
     breaker_threshold: int = 3
 
@@ -188,6 +191,76 @@ class UserWitness:
 
     def secret(self, value: str) -> None:
         self._recorder.redactor.add(value)
+
+
+class LicenseBatchWitness:
+    """Feeds one licence Save made for several users to the evidence (the flows' BatchWitness).
+
+    One screenshot serves them all: each user's audit lines point to the same file.
+    """
+
+    def __init__(
+        self,
+        recorder: EvidenceRecorder,
+        users: Mapping[str, UserResult],
+        *,
+        progress: Callable[[UserResult, str], None] = lambda _user, _what: None,
+        narrator: Narrator | None = None,
+    ) -> None:
+        self._recorder = recorder
+        self._users = users
+        self._narrator = narrator or Narrator(enabled=False)
+        self._progress = progress
+        self._started = time.monotonic()
+
+    def before_write(
+        self, page: Page, step: str, description: str, usernames: Sequence[str]
+    ) -> None:
+        self._narrator.caption(page, f"{len(usernames)} users: {step}: saving ({description})")
+        shot = self._recorder.screenshot(page, "batch", f"before {step}")
+        for username in usernames:
+            self._recorder.record(
+                AuditEvent(
+                    user=username,
+                    step=step,
+                    action="about to write",
+                    outcome="pending",
+                    detail=description,
+                    screenshot=shot,
+                )
+            )
+
+    def after_steps(self, page: Page, outcomes: Mapping[str, StepOutcome]) -> None:
+        shot = self._recorder.screenshot(page, "batch", next(iter(outcomes.values())).step)
+        took = elapsed_ms(self._started)
+        for username, outcome in outcomes.items():
+            user = self._users[username]
+            self._recorder.record(
+                AuditEvent(
+                    user=username,
+                    step=outcome.step,
+                    action=outcome.action,
+                    outcome="ok",
+                    before=outcome.before,
+                    after=outcome.after,
+                    detail=f"one Save for {len(self._users)} users",
+                    duration_ms=took,
+                    screenshot=shot,
+                )
+            )
+            user.outcomes.append(outcome)
+            user.screenshot = shot
+            self._progress(user, f"step {outcome.step}: {outcome.action}")
+        self._narrator.caption(page, f"{len(outcomes)} users: {LICENSE}: done")
+
+
+@dataclass
+class _Deferred:
+    """A user whose steps are done but the licence, waiting for their worker's batch."""
+
+    entry: RosterEntry
+    user: UserResult
+    started: float  # time.monotonic() when their steps started
 
 
 ProgressHook = Callable[[UserResult, str], None]
@@ -334,12 +407,25 @@ class Runner:
                     self._sign_in(page, result)
                 if first:
                     shared.first_signed_in.set()
-                while not result.stopped:
-                    try:
-                        entry, user = shared.jobs.get_nowait()
-                    except queue.Empty:
-                        return
-                    self._one_user(context, page, entry, user, shared)
+                waiting: list[_Deferred] = []
+                try:
+                    while not result.stopped:
+                        try:
+                            entry, user = shared.jobs.get_nowait()
+                        except queue.Empty:
+                            break
+                        deferred = self._one_user(context, page, entry, user, shared)
+                        if deferred is not None:
+                            waiting.append(deferred)
+                        if len(waiting) >= self.options.license_batch:
+                            self._license_batch(context, page, waiting, shared)
+                            waiting = []
+                    if waiting:
+                        self._license_batch(context, page, waiting, shared)
+                        waiting = []
+                finally:
+                    for deferred in waiting:  # the browser failed before their batch
+                        self._unfinished(deferred.user, shared)
         except (SignInError, SetupError, PortalError) as error:
             # PortalError here can only come from signing in: users catch their own.
             result.stopped = self.redactor.text(str(error))
@@ -357,23 +443,107 @@ class Runner:
         entry: RosterEntry,
         user: UserResult,
         shared: _RunState,
-    ) -> None:
+    ) -> _Deferred | None:
+        """Onboard (or plan) one user. Returns them when only their licence is left, for
+        the worker's next licence batch; otherwise they are finished."""
         result = shared.result
         if self.interrupted:
             result.stopped = "interrupted"
-            return
+            return None
         self.progress(user, "starting")
         started = time.monotonic()
         if self.options.trace != "off":
             context.tracing.start_chunk(title=user.username)
+        deferred = None
         if shared.mode == "plan":
             self._plan_one(page, entry, user, result)
         else:
-            self._onboard_one(page, entry, user, result, shared.recorder)
+            defer = self.options.license_batch > 1 and entry.hire.license is not None
+            if self._onboard_one(page, entry, user, result, shared.recorder, defer=defer):
+                deferred = _Deferred(entry, user, started)
         user.duration_ms = elapsed_ms(started)
         if self.interrupted:
             result.stopped = "interrupted"
-        self._finish_trace(context, result.run_dir, user)
+        self._finish_trace(context, result.run_dir, user.username, [user])
+        if deferred is None:
+            self._settle(user, shared)
+        return deferred
+
+    def _license_batch(
+        self, context: BrowserContext, page: Page, waiting: Sequence[_Deferred], shared: _RunState
+    ) -> None:
+        """One visit to the Assign screen and one Save for the waiting users' licences (one
+        per licence). A user it cannot serve is assigned on their own.
+
+        A stop request still lets this Save happen: it is the one step left for users whose
+        other steps are done. A run stopped for a failing portal leaves it undone."""
+        result = shared.result
+        if result.stopped and not self.interrupted:
+            for deferred in waiting:
+                self._unfinished(deferred.user, shared)
+            return
+        started = time.monotonic()
+        if self.options.trace != "off":
+            context.tracing.start_chunk(title=f"{LICENSE} batch")
+        by_license: dict[str, list[_Deferred]] = {}
+        for deferred in waiting:
+            by_license.setdefault(deferred.entry.hire.license or "", []).append(deferred)
+        for license_name, group in by_license.items():
+            self._assign_group(page, license_name, group, shared)
+        share = elapsed_ms(started) // len(waiting)
+        users = [deferred.user for deferred in waiting]
+        for user in users:
+            user.duration_ms += share
+        first = users[0].username
+        self._finish_trace(context, result.run_dir, f"{LICENSE}-batch-{first}", users)
+        for user in users:
+            self._settle(user, shared)
+
+    def _assign_group(
+        self, page: Page, license_name: str, group: Sequence[_Deferred], shared: _RunState
+    ) -> None:
+        result, recorder = shared.result, shared.recorder
+        users = {deferred.user.username: deferred.user for deferred in group}
+        witness = LicenseBatchWitness(
+            recorder, users, progress=self.progress, narrator=self.narrator
+        )
+        hires = [deferred.entry.hire for deferred in group]
+        who = ", ".join(users)
+        try:
+            for trial in self._retrying(page, who, result):
+                with trial:
+                    for user in users.values():
+                        user.attempts += 1
+                    batch = assign_licenses(page, license_name, hires, witness)
+        except BusinessError as error:
+            for user in users.values():
+                self._failed(page, user, recorder, "refused", "business", error)
+            return
+        except (PortalError, PlaywrightError) as error:
+            for user in users.values():
+                self._failed(page, user, recorder, "failed", "portal", error)
+            return
+        for username in batch.done:
+            users[username].status = "complete"
+        for deferred in group:
+            if deferred.entry.hire in batch.one_by_one:
+                self._onboard_one(
+                    page, deferred.entry, deferred.user, result, recorder, license_only=True
+                )
+
+    def _unfinished(self, user: UserResult, shared: _RunState) -> None:
+        """A user left waiting for their licence when the run stopped."""
+        if self.interrupted:
+            user.status = "interrupted"
+            user.error = f"stopped on request before {LICENSE}"
+        else:
+            user.status, user.error_kind = "failed", "portal"
+            user.error = f"{LICENSE} not assigned: the run stopped: {shared.result.stopped}"
+        self._settle(user, shared)
+
+    def _settle(self, user: UserResult, shared: _RunState) -> None:
+        """A user is finished: tell the admin, and count portal failures in a row."""
+        result = shared.result
         self.progress(user, user.status)
         with self._counting:
             if user.error_kind == "portal":
@@ -393,12 +563,12 @@ class Runner:
             duration_ms=user.duration_ms,
         )
 
-    def _retrying(self, page: Page, user: UserResult, result: RunResult) -> Retrying:
+    def _retrying(self, page: Page, who: str, result: RunResult) -> Retrying:
         def before_retry(state: RetryCallState) -> None:
             with self._counting:
                 result.retries += 1
             error = state.outcome.exception() if state.outcome else None
-            log.warning("retrying", user=user.username, error=self.redactor.text(str(error)))
+            log.warning("retrying", user=who, error=self.redactor.text(str(error)))
             signed_in_again = ensure_signed_in(
                 page,
                 self.settings.portal_url,
@@ -425,7 +595,13 @@ class Runner:
         user: UserResult,
         result: RunResult,
         recorder: EvidenceRecorder,
-    ) -> None:
+        *,
+        defer: bool = False,
+        license_only: bool = False,
+    ) -> bool:
+        """Run the user's steps; True when all but the licence are done (with `defer`).
+
+        `license_only`: just the licence step, for a user their batch could not serve."""
         witness = UserWitness(
             recorder,
             user,
@@ -439,14 +615,19 @@ class Runner:
             # finished is complete, and nothing new starts once a stop was asked for.
             if self.interrupted:
                 raise RunInterruptedError(f"stopped on request before {step}", user=user.username)
-            for trial in self._retrying(page, user, result):
+            for trial in self._retrying(page, user.username, result):
                 with trial:
                     user.attempts += 1
                     outcome = call()
             return outcome
 
         try:
-            onboard_user(page, entry.hire, witness, attempt=attempt)
+            if license_only:
+                attempt(LICENSE, functools.partial(assign_license, page, entry.hire, witness))
+            else:
+                onboard_user(page, entry.hire, witness, attempt=attempt, defer_license=defer)
+                if defer:
+                    return True
             user.status = "complete"
         except RunInterruptedError as error:
             user.status, user.error = "interrupted", str(error)
@@ -458,12 +639,13 @@ class Runner:
             raise
         except (PortalError, PlaywrightError) as error:
             self._failed(page, user, recorder, "failed", "portal", error)
+        return False
 
     def _plan_one(
         self, page: Page, entry: RosterEntry, user: UserResult, result: RunResult
     ) -> None:
         try:
-            for attempt in self._retrying(page, user, result):
+            for attempt in self._retrying(page, user.username, result):
                 with attempt:
                     user.attempts += 1
                     user.plans = plan_user(page, entry.hire)
@@ -502,19 +684,23 @@ class Runner:
             )
         )
 
-    def _finish_trace(self, context: BrowserContext, run_dir: Path, user: UserResult) -> None:
+    def _finish_trace(
+        self, context: BrowserContext, run_dir: Path, name: str, users: Sequence[UserResult]
+    ) -> None:
+        """End the trace chunk that served `users`; keep it when asked or one of them failed."""
         if self.options.trace == "off":
             return
-        keep = self.options.trace == "on" or user.status in ("failed", "refused", "conflict")
-        if not keep:
+        failed = [u for u in users if u.status in ("failed", "refused", "conflict")]
+        if self.options.trace != "on" and not failed:
             context.tracing.stop_chunk()
             return
         traces = run_dir / "traces"
         traces.mkdir(mode=0o700, exist_ok=True)
-        path = traces / f"{user.username}.zip"
+        path = traces / f"{name}.zip"
         context.tracing.stop_chunk(path=str(path))
         scrub_trace(path, self.redactor)
-        user.trace = str(path.relative_to(run_dir))
+        for user in failed or users:
+            user.trace = user.trace or str(path.relative_to(run_dir))
 
 
 def write_summary(result: RunResult) -> Path:

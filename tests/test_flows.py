@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import pytest
 from playwright.sync_api import Page
 
 from flows.device import set_up_device
-from flows.licensing import assign_license
+from flows.licensing import assign_license, assign_licenses
 from flows.onboard import onboard_user, plan_user
 from flows.session import ensure_signed_in
 from flows.steps import STEPS, StepOutcome
+from mock_portal.server import PortalServer
 from robots.errors import BusinessError, ConflictError, PortalError, SessionExpiredError
 from robots.hire import NewHire
 from tests.conftest import Portal
@@ -235,3 +237,112 @@ def test_hire_without_a_licence_skips_the_licence_step() -> None:
     outcome = assign_license(untouched, hire)
 
     assert (outcome.step, outcome.action) == ("license", "already done")
+
+
+class RecordingBatchWitness:
+    """Keeps what the licence batch told it, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, ...]] = []
+
+    def before_write(
+        self, page: Page, step: str, description: str, usernames: Sequence[str]
+    ) -> None:
+        self.events.append(("write", step, *usernames))
+
+    def after_steps(self, page: Page, outcomes: Mapping[str, StepOutcome]) -> None:
+        self.events.extend((o.action, o.step, name) for name, o in outcomes.items())
+
+
+def seeded_hires(portal: Portal, usernames: Sequence[str], license_name: str) -> list[NewHire]:
+    """Hires for users the seed already holds, wanting `license_name`."""
+    hires = []
+    for username in usernames:
+        user = portal.user(username)
+        assert user is not None, username
+        hires.append(
+            NewHire(
+                first_name=user["first_name"],
+                last_name=user["last_name"],
+                email=user["email"],
+                location=user["location"],
+                username=username,
+                license=license_name,
+            )
+        )
+    return hires
+
+
+def seats_used(portal: Portal, license_name: str) -> int:
+    licence = next(x for x in portal.state()["licenses"] if x["name"] == license_name)
+    return len(licence["assigned"])
+
+
+def unassigned(portal: Portal, license_name: str, count: int) -> list[str]:
+    """`count` people of the seed without `license_name` (not the Conference Room and such)."""
+    licence = next(x for x in portal.state()["licenses"] if x["name"] == license_name)
+    return [
+        u["username"]
+        for u in portal.state()["users"]
+        if u["username"] not in licence["assigned"] and "." in u["username"]
+    ][:count]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("variant", ["a", "b"])
+def test_one_save_assigns_the_licence_to_a_whole_batch(
+    signed_in_page: Page, portal_of_variant: Portal
+) -> None:
+    """Three hires lacking the licence and one holding it: one Save, all four hold it."""
+    portal = portal_of_variant
+    pro = "NextOS Pro Plus Upgrade"
+    names = ["dana.smith", *unassigned(portal, pro, 3)]
+    hires = seeded_hires(portal, names, pro)
+    saves = portal.state()["counters"]["saves"]
+    witness = RecordingBatchWitness()
+
+    batch = assign_licenses(signed_in_page, pro, hires, witness)
+
+    assert batch.one_by_one == []
+    assert {name: o.action for name, o in batch.done.items()} == {
+        "dana.smith": "already done",
+        **{name: "changed" for name in names[1:]},
+    }
+    assert all(holds(portal, pro, name) for name in names)
+    assert portal.state()["counters"]["saves"] == saves + 1, "one Save for the batch"
+    assert witness.events[0] == ("write", "license", *names[1:])
+
+
+@pytest.mark.browser
+def test_a_batch_again_saves_nothing(signed_in_page: Page, portal: Portal) -> None:
+    """A batch whose hires all hold the licence (a rerun after a crash) writes nothing."""
+    pro = "NextOS Pro Plus Upgrade"
+    hires = seeded_hires(portal, unassigned(portal, pro, 2), pro)
+    assign_licenses(signed_in_page, pro, hires)
+    saves = portal.state()["counters"]["saves"]
+    witness = RecordingBatchWitness()
+
+    batch = assign_licenses(signed_in_page, pro, hires, witness)
+
+    assert {o.action for o in batch.done.values()} == {"already done"}
+    assert portal.state()["counters"]["saves"] == saves
+    assert [event[0] for event in witness.events] == ["already done", "already done"]
+
+
+@pytest.mark.browser
+def test_a_batch_larger_than_the_free_seats_is_left_for_one_by_one(
+    signed_in_page: Page, portal: Portal, portal_server: PortalServer
+) -> None:
+    """The portal refuses the whole Save when seats run short: nothing is assigned, and
+    every hire of the batch is handed back to be assigned alone."""
+    essential = "NextOS Voice Essential"
+    store = portal_server.app.extensions["mock_portal"].store
+    with store.lock:
+        next(x for x in store.data.licenses if x.name == essential).seats_total = 2
+    hires = seeded_hires(portal, unassigned(portal, essential, 3), essential)
+
+    batch = assign_licenses(signed_in_page, essential, hires)
+
+    assert batch.done == {}
+    assert batch.one_by_one == hires
+    assert seats_used(portal, essential) == 0

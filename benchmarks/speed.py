@@ -7,11 +7,10 @@ Runs the real `onboard` command against a local mock portal and prints a table:
 - a roster with 200 ms latency per request: wall time for 1, 2, 4 and 8 workers and the
   speed-up over 1 worker;
 - for every run: sign-ins, peak memory of the robot with its Playwright driver and
-  browsers (sum of PSS over the process tree, sampled every 0.25 s; RSS where PSS is not
+  browsers (sum of PSS over the process tree, sampled every second; RSS where PSS is not
   available, and the table says which), and CPU seconds per user (user + system time of
   that process tree, the last value sampled for each process; a process's final 0.25 s
-  before it exits can be missed, so this is a slight under-count; reading PSS costs a few
-  ms per process, so the sampling itself takes about a tenth of one core);
+  before it exits can be missed, so this is a slight under-count);
 - `onboard --help` start-up time.
 
     .venv/bin/python benchmarks/speed.py            # the full benchmark (about 20 minutes)
@@ -112,6 +111,7 @@ class TreeSampler:
         self.used_pss = False
         self.used_rss = False
         self._cpu: dict[tuple[int, float], float] = {}
+        self._samples = 0
 
     def _members(self) -> list[psutil.Process]:
         try:
@@ -120,17 +120,23 @@ class TreeSampler:
             return []
 
     def sample(self) -> None:
+        # Reading PSS walks every mapping of every process (about 23 ms for a robot with
+        # nine Chromium processes): memory is read every 4th sample so the sampler itself
+        # takes little of the CPU it measures.
+        self._samples += 1
+        memory = self._samples % 4 == 1
         total = 0
         for member in self._members():
             with contextlib.suppress(
                 psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied
             ):
-                try:
-                    total += member.memory_full_info().pss
-                    self.used_pss = True
-                except (psutil.AccessDenied, AttributeError):
-                    total += member.memory_info().rss
-                    self.used_rss = True
+                if memory:
+                    try:
+                        total += member.memory_full_info().pss
+                        self.used_pss = True
+                    except (psutil.AccessDenied, AttributeError):
+                        total += member.memory_info().rss
+                        self.used_rss = True
                 with contextlib.suppress(psutil.AccessDenied):
                     times = member.cpu_times()
                     self._cpu[(member.pid, member.create_time())] = times.user + times.system

@@ -79,7 +79,7 @@ def test_a_headed_run_under_xvfb_shows_the_caption_and_completes(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "running headless" not in result.stderr
     assert incomplete_users(portal.state(), [rows[0]["username"]]) == {}
-    trace = next((tmp_path / "recordings").glob("*/traces/*.zip"))
+    trace = next((tmp_path / "recordings").glob(f"*/traces/{rows[0]['username']}.zip"))
     with zipfile.ZipFile(trace) as archive:
         snapshots = b"".join(
             archive.read(name) for name in archive.namelist() if name.endswith(".trace")

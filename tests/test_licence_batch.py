@@ -7,7 +7,9 @@ the portal's state (the oracle), the run's summary and its audit log.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,7 @@ from tests.test_reliability import (
     output_of,
     start_run,
     summary_of,
+    wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -126,3 +129,42 @@ def test_a_run_killed_at_its_licence_batch_resumes_without_duplicates(
     final = onboard(portal, tmp_path, "run", "roster.csv", "--license-batch", "3")
     assert final.returncode == 0, final.stdout
     assert counter(portal, "saves") == saves, "the third run had nothing left to save"
+
+
+def test_sigterm_still_saves_the_licences_of_users_waiting_for_their_batch(
+    portal: Portal, tmp_path: Path
+) -> None:
+    """SIGTERM once the first hire's voicemail is saved (only their licence left, waiting
+    for the batch): the run stops with 130, and that hire is complete in the portal and in
+    the summary, not left without a licence."""
+    rows = roster_rows(3, prefix="tb")
+    names = [row["username"] for row in rows]
+    write_roster(tmp_path / "roster.csv", rows)
+
+    def voicemail_saved() -> bool:
+        user = portal.user(names[0])
+        return bool(user and (user.get("voicemail") or {}).get("send_attachment"))
+
+    robot = start_run(portal, tmp_path, "roster.csv", "--license-batch", "3")
+    try:
+        wait_until(
+            lambda: robot.poll() is not None or voicemail_saved(),
+            deadline=time.monotonic() + 180,
+            what=f"{names[0]}'s voicemail to be saved",
+        )
+        assert robot.poll() is None, f"the run ended before SIGTERM\n{output_of(tmp_path)}"
+        robot.send_signal(signal.SIGTERM)
+        code = robot.wait(timeout=120)
+    finally:
+        if robot.poll() is None:
+            robot.kill()
+            robot.wait()
+
+    assert code == 130, output_of(tmp_path)
+    assert incomplete_users(portal.state(), names[:1]) == {}
+    [folder] = run_folders(tmp_path)
+    statuses = [user["status"] for user in summary_of(folder)["users"]]
+    assert statuses[0] == "complete", statuses
+    assert set(statuses[1:]) <= {"interrupted", "skipped", "complete"}, statuses
+    assert "complete" not in statuses[2:], "nothing new starts after the stop request"
+    assert onboard(portal, tmp_path, "verify", str(folder)).returncode == 0

@@ -8,6 +8,7 @@ one attempt, as does a portal that keeps failing for several users in a row.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -294,6 +295,10 @@ class Runner:
         self.redactor = Redactor([settings.portal_password.get_secret_value()])
         self.interrupted = False
         self._counting = threading.Lock()
+        # The Assign screen saves the state of every checkbox it lists, not just the ones
+        # ticked: two workers saving it at once would each undo the other's new licences.
+        # Each worker holds this from loading the screen to its Save.
+        self._assign_screen = threading.Lock()
         self.narrator = Narrator(enabled=options.headed)
 
     # -- public -----------------------------------------------------------------
@@ -348,13 +353,12 @@ class Runner:
         return result
 
     def _pool(self, shared: _RunState, workers: int) -> None:
-        """N workers, each with its own browser and session. The first signs in alone, so
-        wrong credentials are tried once, never once per worker."""
+        """N workers, each with its own browser and session. All start their browsers at
+        once; the first signs in alone and the others only once it has succeeded, so wrong
+        credentials are tried once, never once per worker."""
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="worker") as pool:
-            first = pool.submit(self._worker, shared, first=True)
-            shared.first_signed_in.wait()
-            others = [pool.submit(self._worker, shared) for _ in range(workers - 1)]
-            for future in [first, *others]:
+            futures = [pool.submit(self._worker, shared, first=n == 0) for n in range(workers)]
+            for future in futures:
                 future.result()
 
     # -- browser and session ------------------------------------------------------
@@ -403,6 +407,8 @@ class Runner:
                 page.set_default_timeout(self.settings.step_timeout_ms)
                 if self.narrator.enabled:
                     on_use(page, self.narrator.point_at)
+                if not first:
+                    shared.first_signed_in.wait()
                 if first or not result.stopped:
                     self._sign_in(page, result)
                 if first:
@@ -434,7 +440,8 @@ class Runner:
             result.stopped = self.redactor.text(f"the browser failed: {error.message}")
             result.not_started = first and result.sign_ins == 0
         finally:
-            shared.first_signed_in.set()
+            if first:  # signed in or failed: either way the others may go on
+                shared.first_signed_in.set()
 
     def _one_user(
         self,
@@ -514,7 +521,8 @@ class Runner:
                 with trial:
                     for user in users.values():
                         user.attempts += 1
-                    batch = assign_licenses(page, license_name, hires, witness)
+                    with self._assign_screen:
+                        batch = assign_licenses(page, license_name, hires, witness)
         except BusinessError as error:
             for user in users.values():
                 self._failed(page, user, recorder, "refused", "business", error)
@@ -615,8 +623,9 @@ class Runner:
             # finished is complete, and nothing new starts once a stop was asked for.
             if self.interrupted:
                 raise RunInterruptedError(f"stopped on request before {step}", user=user.username)
+            screen = self._assign_screen if step == LICENSE else contextlib.nullcontext()
             for trial in self._retrying(page, user.username, result):
-                with trial:
+                with trial, screen:
                     user.attempts += 1
                     outcome = call()
             return outcome

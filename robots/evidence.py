@@ -29,6 +29,9 @@ from robots.narrator import EVIDENCE_HIDE_CSS
 GENESIS = "0" * 64
 SECRET_FIELD_NAMES = re.compile(r"password|\bpin\b", re.IGNORECASE)
 MASK_COLOR = "#000000"
+_TALLER_THAN_WINDOW_JS = """() => Math.max(document.documentElement.scrollHeight,
+  document.body ? document.body.scrollHeight : 0) > window.innerHeight
+  || document.documentElement.scrollWidth > window.innerWidth"""
 
 
 def sha256_file(path: Path) -> str:
@@ -129,10 +132,19 @@ class EvidenceRecorder:
     """Writes one run's screenshots and audit log; safe to share between worker threads."""
 
     def __init__(
-        self, run_dir: Path, run_id: str, redactor: Redactor, *, screenshots: bool = True
+        self,
+        run_dir: Path,
+        run_id: str,
+        redactor: Redactor,
+        *,
+        screenshots: bool = True,
+        hide_narration: bool = True,
     ) -> None:
+        """`hide_narration`: keep a headed run's caption and outline out of the pictures;
+        a headless run has none to hide."""
         self.run_dir = run_dir
         self.take_screenshots = screenshots
+        self.hide_narration = hide_narration
         self.run_id = run_id
         self.redactor = redactor
         self.screenshots_dir = run_dir / "screenshots"
@@ -157,7 +169,8 @@ class EvidenceRecorder:
         return self.redactor.data(dict(event))
 
     def screenshot(self, page: Page, user: str, label: str) -> str | None:
-        """A full-page screenshot with every secret field blacked out; returns its relative path."""
+        """A screenshot of the whole page with every secret field blacked out; returns its
+        path relative to the run folder."""
         if not self.take_screenshots:
             return None
         with self._lock:
@@ -168,12 +181,14 @@ class EvidenceRecorder:
         try:
             page.screenshot(
                 path=str(path),
-                full_page=True,
+                # A page that fits the window is captured as it is, which costs a third
+                # less than the full-page capture giving the same picture.
+                full_page=bool(page.evaluate(_TALLER_THAN_WINDOW_JS)),
                 mask=secret_fields(page),
                 mask_color=MASK_COLOR,
                 animations="disabled",
                 caret="hide",
-                style=EVIDENCE_HIDE_CSS,
+                style=EVIDENCE_HIDE_CSS if self.hide_narration else None,
             )
         except Exception:  # evidence must never break the run; the audit line says it is missing
             return None

@@ -321,7 +321,11 @@ class Runner:
             started=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         recorder = EvidenceRecorder(
-            run_dir, run_id, self.redactor, screenshots=self.options.screenshots
+            run_dir,
+            run_id,
+            self.redactor,
+            screenshots=self.options.screenshots,
+            hide_narration=self.narrator.enabled,
         )
         wanted = [
             e for e in entries if not self.options.only or e.hire.username in self.options.only

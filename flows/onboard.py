@@ -25,7 +25,7 @@ from flows.steps import (
     StepPlan,
     Witness,
 )
-from flows.users import CREATE_USER, E911_ADDRESS, confirm_e911, create_user
+from flows.users import CREATE_USER, E911_ADDRESS, NumberClaims, confirm_e911, create_user
 from flows.voicemail import VOICEMAIL, same, set_voicemail, wanted_settings
 from robots.hire import NewHire
 
@@ -48,16 +48,17 @@ def onboard_user(
     *,
     attempt: Attempt = _once,
     defer_license: bool = False,
+    numbers: NumberClaims | None = None,
 ) -> list[StepOutcome]:
     """Run every step for `hire`; returns what each did. Raises the first step's error.
 
     `attempt(step, call)` runs one step: the runner passes one that retries a step after a
     transient failure. Every step starts by observing, so calling it again is safe. With
     `defer_license` the licence step is left out, for `assign_licenses` to do for several
-    hires at once.
+    hires at once. `numbers`: the free numbers other workers of the run have chosen.
     """
     steps: list[tuple[str, Step]] = [
-        (CREATE_USER, create_user),
+        (CREATE_USER, functools.partial(create_user, numbers=numbers)),
         (E911_ADDRESS, confirm_e911),
         (DEVICE, set_up_device),
         (VOICEMAIL, set_voicemail),

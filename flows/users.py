@@ -7,7 +7,9 @@ confirmation is a second save. A run stopped between the two leaves the user wit
 
 from __future__ import annotations
 
+import threading
 import weakref
+from collections.abc import Sequence
 
 from playwright.sync_api import Page
 
@@ -22,7 +24,7 @@ from flows.navigate import (
 from flows.steps import ALREADY_DONE, CHANGED, CREATED, NoWitness, StepOutcome, Witness
 from pages.create_user import CreateUserPage
 from pages.e911_address import E911AddressPage
-from robots.errors import BusinessError, ConflictError
+from robots.errors import BusinessError, ConflictError, PortalError
 from robots.hire import NewHire, digits
 
 CREATE_USER = "create user"
@@ -34,11 +36,41 @@ USERNAME_TAKEN = "Username already exists"
 _e911_open_for: weakref.WeakKeyDictionary[Page, str] = weakref.WeakKeyDictionary()
 
 
-def create_user(page: Page, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
+class NumberClaims:
+    """The free numbers already chosen for hires of this run, shared by its workers.
+
+    Two workers filling Create User for the same location at once are offered the same
+    free numbers; each takes the first that no other has chosen, instead of both taking
+    the first and one being refused.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._chosen: set[str] = set()
+
+    def pick(self, offered: Sequence[str]) -> str:
+        """The first offered number nobody in this run has chosen (else the first)."""
+        with self._lock:
+            for number in offered:
+                if digits(number) not in self._chosen:
+                    self._chosen.add(digits(number))
+                    return number
+        return offered[0]
+
+
+def create_user(
+    page: Page,
+    hire: NewHire,
+    witness: Witness | None = None,
+    *,
+    numbers: NumberClaims | None = None,
+) -> StepOutcome:
     """Create the hire's user unless it exists; a username held by someone else is a conflict.
 
     Ends on the E911 Address screen after creating (confirm_e911 continues from there).
-    Raises ConflictError, BusinessError (the portal's words), PortalError.
+    Raises ConflictError, BusinessError (the portal's words), PortalError. A free number
+    chosen for the hire but taken by somebody else before the Save is a PortalError: the
+    step, redone, is offered the numbers still free.
     """
     witness = witness or NoWitness()
     with step_errors(hire, CREATE_USER, page):
@@ -57,7 +89,7 @@ def create_user(page: Page, hire: NewHire, witness: Witness | None = None) -> St
         else:
             overview.open_add_users()
             form = CreateUserPage(page)
-            saved = form.fill(hire)
+            saved = form.fill(hire, numbers.pick) if numbers else form.fill(hire)
             witness.before_write(page, CREATE_USER, f"Create User {hire.username}")
             try:
                 form.save_and_continue()
@@ -65,6 +97,11 @@ def create_user(page: Page, hire: NewHire, witness: Witness | None = None) -> St
                 if USERNAME_TAKEN.lower() in refused.message.lower():
                     # Taken elsewhere in the portal, outside this account's Users list.
                     raise ConflictError(refused.message) from refused
+                if not hire.phone_number and saved.phone_number in digits(refused.message):
+                    # The number was free when the form offered it: someone took it since.
+                    raise PortalError(
+                        f"the free number chosen was taken meanwhile ({refused.message})"
+                    ) from refused
                 raise
             _e911_open_for[page] = hire.username
             outcome = StepOutcome(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from playwright.sync_api import Page
@@ -18,6 +19,10 @@ HEADING = "Create User"
 WELCOME_EMAIL = "Send a Welcome email with login credentials to the user"
 # A phone number however the portal writes it: (602) 555-0143, 602-555-0143, 6025550143.
 PHONE_OPTION = re.compile(r"\d{3}\D{0,3}\d{3}\D{0,2}\d{4}")
+
+
+def _first(numbers: Sequence[str]) -> str:
+    return numbers[0]
 
 
 @dataclass(frozen=True)
@@ -67,10 +72,12 @@ class CreateUserPage:
             raise PortalError("the location's phone numbers did not load") from error
         return [text for text in offered if len(digits(text)) == 10]
 
-    def fill(self, hire: NewHire) -> CreatedUser:
+    def fill(self, hire: NewHire, pick: Callable[[Sequence[str]], str] = _first) -> CreatedUser:
         """Fill the form for `hire`; returns the number and extension it will be saved with.
 
-        Raises BusinessError when the hire's number is not free at their location.
+        A hire without a number of their own gets the free number `pick` chooses among
+        those offered (the first, unless told otherwise). Raises BusinessError when the
+        hire's number is not free at their location.
         """
         # Choosing the location sets the time zone and loads its free numbers, which takes
         # a while: the other fields are filled meanwhile.
@@ -89,7 +96,7 @@ class CreateUserPage:
                 )
             number = wanted[0]
         elif numbers:
-            number = numbers[0]
+            number = pick(numbers)
         else:
             raise BusinessError(f"No free phone number at {hire.location}.")
         self.phone_number.choose(number)

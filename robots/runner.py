@@ -39,6 +39,7 @@ from flows.licensing import LICENSE, assign_license, assign_licenses
 from flows.onboard import onboard_user, plan_user
 from flows.session import ensure_signed_in, sign_in
 from flows.steps import StepOutcome, StepPlan
+from flows.users import NumberClaims
 from pages.widgets import on_use
 from robots.browser import launch_options
 from robots.errors import (
@@ -299,6 +300,7 @@ class Runner:
         # ticked: two workers saving it at once would each undo the other's new licences.
         # Each worker holds this from loading the screen to its Save.
         self._assign_screen = threading.Lock()
+        self._numbers = NumberClaims()
         self.narrator = Narrator(enabled=options.headed)
 
     # -- public -----------------------------------------------------------------
@@ -638,7 +640,14 @@ class Runner:
             if license_only:
                 attempt(LICENSE, functools.partial(assign_license, page, entry.hire, witness))
             else:
-                onboard_user(page, entry.hire, witness, attempt=attempt, defer_license=defer)
+                onboard_user(
+                    page,
+                    entry.hire,
+                    witness,
+                    attempt=attempt,
+                    defer_license=defer,
+                    numbers=self._numbers,
+                )
                 if defer:
                     return True
             user.status = "complete"

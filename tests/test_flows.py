@@ -13,6 +13,7 @@ from flows.licensing import assign_license, assign_licenses
 from flows.onboard import onboard_user, plan_user
 from flows.session import ensure_signed_in
 from flows.steps import STEPS, StepOutcome
+from flows.users import create_user
 from mock_portal.server import PortalServer
 from robots.errors import BusinessError, ConflictError, PortalError, SessionExpiredError
 from robots.hire import NewHire
@@ -346,3 +347,34 @@ def test_a_batch_larger_than_the_free_seats_is_left_for_one_by_one(
     assert batch.done == {}
     assert batch.one_by_one == hires
     assert seats_used(portal, essential) == 0
+
+
+@pytest.mark.browser
+def test_a_free_number_taken_before_the_save_is_retried_with_another(
+    signed_in_page: Page, portal: Portal, portal_server: PortalServer
+) -> None:
+    """The number the form offered is gone when Create User is saved (another admin, another
+    worker): a transient failure, and the step redone takes a number still free."""
+    from tests.test_reliability import _create_user, at_first_request
+
+    store = portal_server.app.extensions["mock_portal"].store
+    denver = next(x for x in store.data.locations if x.name == NIA.location)
+    taken: list[str] = []
+
+    def someone_takes_the_first_free_number() -> None:
+        with store.lock:
+            taken.append(denver.free_numbers.pop(0))
+
+    with (
+        at_first_request(portal_server, _create_user, someone_takes_the_first_free_number),
+        pytest.raises(PortalError, match="taken meanwhile"),
+    ):
+        create_user(signed_in_page, NIA)
+    assert portal.user(NIA.username) is None
+
+    outcome = create_user(signed_in_page, NIA)
+
+    assert outcome.action == "created"
+    user = portal.user(NIA.username)
+    assert user is not None
+    assert taken and user["phone_number"] != taken[0]

@@ -82,3 +82,21 @@ def test_workers_killed_at_the_first_licence_batch_resume_without_duplicates(
     final = onboard(portal, tmp_path, *args)
     assert final.returncode == 0, final.stdout
     assert counter(portal, "saves") == saves, "the third run had nothing left to save"
+
+
+def test_workers_creating_users_at_one_location_take_different_free_numbers(
+    portal: Portal, tmp_path: Path
+) -> None:
+    """Three workers adding hires at the same location at the same moment are offered the
+    same free numbers: each takes another, and no hire is refused for a number."""
+    rows = [{**row, "location": "Denver Office"} for row in roster_rows(6, prefix="n")]
+    names = [row["username"] for row in rows]
+    write_roster(tmp_path / "roster.csv", rows)
+
+    run = onboard(portal, tmp_path, "run", "roster.csv", "--workers", "3")
+
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    state = portal.state()
+    assert incomplete_users(state, names) == {}
+    assert duplicates(state) == []
+    assert summary_of(run_folders(tmp_path)[-1])["retries"] == 0

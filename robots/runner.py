@@ -262,7 +262,6 @@ class _Deferred:
 
     entry: RosterEntry
     user: UserResult
-    started: float  # time.monotonic() when their steps started
 
 
 ProgressHook = Callable[[UserResult, str], None]
@@ -473,7 +472,7 @@ class Runner:
         else:
             defer = self.options.license_batch > 1 and entry.hire.license is not None
             if self._onboard_one(page, entry, user, result, shared.recorder, defer=defer):
-                deferred = _Deferred(entry, user, started)
+                deferred = _Deferred(entry, user)
         user.duration_ms = elapsed_ms(started)
         if self.interrupted:
             result.stopped = "interrupted"

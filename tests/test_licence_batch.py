@@ -7,9 +7,7 @@ the portal's state (the oracle), the run's summary and its audit log.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -29,9 +27,9 @@ from tests.test_reliability import (
     at_first_request,
     counter,
     output_of,
+    sigterm_when,
     start_run,
     summary_of,
-    wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -146,19 +144,9 @@ def test_sigterm_still_saves_the_licences_of_users_waiting_for_their_batch(
         return bool(user and (user.get("voicemail") or {}).get("send_attachment"))
 
     robot = start_run(portal, tmp_path, "roster.csv", "--license-batch", "3")
-    try:
-        wait_until(
-            lambda: robot.poll() is not None or voicemail_saved(),
-            deadline=time.monotonic() + 180,
-            what=f"{names[0]}'s voicemail to be saved",
-        )
-        assert robot.poll() is None, f"the run ended before SIGTERM\n{output_of(tmp_path)}"
-        robot.send_signal(signal.SIGTERM)
-        code = robot.wait(timeout=120)
-    finally:
-        if robot.poll() is None:
-            robot.kill()
-            robot.wait()
+    code = sigterm_when(
+        robot, voicemail_saved, what=f"{names[0]}'s voicemail to be saved", workdir=tmp_path
+    )
 
     assert code == 130, output_of(tmp_path)
     assert incomplete_users(portal.state(), names[:1]) == {}

@@ -72,6 +72,25 @@ def output_of(workdir: Path) -> str:
     return f"stdout:\n{out}\nstderr (tail):\n{err[-3000:]}"
 
 
+def sigterm_when(
+    robot: subprocess.Popen[str], condition: Callable[[], bool], *, what: str, workdir: Path
+) -> int:
+    """SIGTERM the running robot once `condition` holds; returns its exit code."""
+    try:
+        wait_until(
+            lambda: robot.poll() is not None or condition(),
+            deadline=time.monotonic() + 180,
+            what=what,
+        )
+        assert robot.poll() is None, f"the run ended before SIGTERM\n{output_of(workdir)}"
+        robot.send_signal(signal.SIGTERM)
+        return robot.wait(timeout=120)
+    finally:
+        if robot.poll() is None:
+            robot.kill()
+            robot.wait()
+
+
 def descendants(pid: int) -> set[int]:
     """The processes under `pid` (the Playwright driver, Chromium's), read from /proc."""
     found: set[int] = set()
@@ -455,19 +474,12 @@ def test_sigterm_after_the_first_user_stops_cleanly_and_a_rerun_finishes(
 
     # One at a time: with licences in batches no user is complete before the last one is.
     robot = start_run(portal, tmp_path, "roster.csv", "--license-batch", "1")
-    try:
-        wait_until(
-            lambda: robot.poll() is not None or not incomplete_users(portal.state(), names[:1]),
-            deadline=time.monotonic() + 180,
-            what=f"{names[0]} to be complete",
-        )
-        assert robot.poll() is None, f"the run ended before SIGTERM\n{output_of(tmp_path)}"
-        robot.send_signal(signal.SIGTERM)
-        code = robot.wait(timeout=120)
-    finally:
-        if robot.poll() is None:
-            robot.kill()
-            robot.wait()
+    code = sigterm_when(
+        robot,
+        lambda: not incomplete_users(portal.state(), names[:1]),
+        what=f"{names[0]} to be complete",
+        workdir=tmp_path,
+    )
 
     assert code == 130, output_of(tmp_path)
     [folder] = run_folders(tmp_path)

@@ -159,6 +159,18 @@ class UserWitness:
     def before_write(self, page: Page, step: str, description: str) -> None:
         self._narrator.caption(page, f"{self._result.name}: {step}: saving ({description})")
         shot = self._recorder.screenshot(page, self._result.username, f"before {step}")
+        self.record_write(step, description, shot)
+
+    def after_step(self, page: Page, outcome: StepOutcome) -> None:
+        shot = self._recorder.screenshot(page, self._result.username, outcome.step)
+        self.record_step(outcome, shot)
+        self._narrator.caption(page, f"{self._result.name}: {outcome.step}: {outcome.action}")
+
+    def secret(self, value: str) -> None:
+        self._recorder.redactor.add(value)
+
+    def record_write(self, step: str, description: str, shot: str | None) -> None:
+        """The audit line of a save about to happen, with the screenshot taken for it."""
         self._recorder.record(
             AuditEvent(
                 user=self._result.username,
@@ -170,8 +182,8 @@ class UserWitness:
             )
         )
 
-    def after_step(self, page: Page, outcome: StepOutcome) -> None:
-        shot = self._recorder.screenshot(page, self._result.username, outcome.step)
+    def record_step(self, outcome: StepOutcome, shot: str | None, *, detail: str = "") -> None:
+        """The audit line of a finished step, and the user's result and progress."""
         self._recorder.record(
             AuditEvent(
                 user=self._result.username,
@@ -180,7 +192,7 @@ class UserWitness:
                 outcome="ok",
                 before=outcome.before,
                 after=outcome.after,
-                detail=outcome.detail,
+                detail=detail or outcome.detail,
                 duration_ms=elapsed_ms(self._step_started),
                 screenshot=shot,
             )
@@ -189,10 +201,6 @@ class UserWitness:
         self._result.screenshot = shot
         self._step_started = time.monotonic()
         self._progress(self._result, f"step {outcome.step}: {outcome.action}")
-        self._narrator.caption(page, f"{self._result.name}: {outcome.step}: {outcome.action}")
-
-    def secret(self, value: str) -> None:
-        self._recorder.redactor.add(value)
 
 
 class LicenseBatchWitness:
@@ -204,16 +212,13 @@ class LicenseBatchWitness:
     def __init__(
         self,
         recorder: EvidenceRecorder,
-        users: Mapping[str, UserResult],
+        users: Mapping[str, UserWitness],
         *,
-        progress: Callable[[UserResult, str], None] = lambda _user, _what: None,
         narrator: Narrator | None = None,
     ) -> None:
         self._recorder = recorder
         self._users = users
         self._narrator = narrator or Narrator(enabled=False)
-        self._progress = progress
-        self._started = time.monotonic()
 
     def before_write(
         self, page: Page, step: str, description: str, usernames: Sequence[str]
@@ -221,38 +226,13 @@ class LicenseBatchWitness:
         self._narrator.caption(page, f"{len(usernames)} users: {step}: saving ({description})")
         shot = self._recorder.screenshot(page, "batch", f"before {step}")
         for username in usernames:
-            self._recorder.record(
-                AuditEvent(
-                    user=username,
-                    step=step,
-                    action="about to write",
-                    outcome="pending",
-                    detail=description,
-                    screenshot=shot,
-                )
-            )
+            self._users[username].record_write(step, description, shot)
 
     def after_steps(self, page: Page, outcomes: Mapping[str, StepOutcome]) -> None:
-        shot = self._recorder.screenshot(page, "batch", next(iter(outcomes.values())).step)
-        took = elapsed_ms(self._started)
+        shot = self._recorder.screenshot(page, "batch", LICENSE)
         for username, outcome in outcomes.items():
-            user = self._users[username]
-            self._recorder.record(
-                AuditEvent(
-                    user=username,
-                    step=outcome.step,
-                    action=outcome.action,
-                    outcome="ok",
-                    before=outcome.before,
-                    after=outcome.after,
-                    detail=f"one Save for {len(self._users)} users",
-                    duration_ms=took,
-                    screenshot=shot,
-                )
-            )
-            user.outcomes.append(outcome)
-            user.screenshot = shot
-            self._progress(user, f"step {outcome.step}: {outcome.action}")
+            detail = f"one Save for {len(self._users)} users"
+            self._users[username].record_step(outcome, shot, detail=detail)
         self._narrator.caption(page, f"{len(outcomes)} users: {LICENSE}: done")
 
 
@@ -516,9 +496,11 @@ class Runner:
     ) -> None:
         result, recorder = shared.result, shared.recorder
         users = {deferred.user.username: deferred.user for deferred in group}
-        witness = LicenseBatchWitness(
-            recorder, users, progress=self.progress, narrator=self.narrator
-        )
+        witnesses = {
+            name: UserWitness(recorder, user, progress=self.progress, narrator=self.narrator)
+            for name, user in users.items()
+        }
+        witness = LicenseBatchWitness(recorder, witnesses, narrator=self.narrator)
         hires = [deferred.entry.hire for deferred in group]
         who = ", ".join(users)
         try:

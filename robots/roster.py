@@ -18,6 +18,7 @@ import csv
 import difflib
 import io
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -74,9 +75,18 @@ _ALIASES = {
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A phone number may start with '+' (the country code) but nothing else a formula may.
 _PHONE_FORMULA_STARTS = ("=", "-", "@")
-# C0 and C1 controls (C1 holds a terminal escape, 0x9b) and the bidi overrides that can
-# make a name read differently on screen than in the portal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls (C1 holds a terminal escape, 0x9b; U+0085 ends a line), the line and
+# paragraph separators (str.splitlines and JavaScript end a line there), and the format
+# characters (bidi overrides, zero-width spaces, soft hyphens, byte-order marks) that make a
+# name read differently on screen than in the portal. Used to clean what a reason quotes.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+# Unicode categories refused in a cell: controls, format characters, line and paragraph
+# separators, surrogates and private-use characters.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})
+# How much of a cell a message quotes: enough to find it, never enough to flood a terminal.
+SHOWN_LIMIT = 60
+# A reason is a sentence; past this it was built around a value that escaped the cut.
+_REASON_LIMIT = 400
 
 # Excel shows a long number as 6.03E+09 and saves it that way: the digits are lost.
 _SCIENTIFIC = re.compile(r"[0-9]+(\.[0-9]+)?[eE]\+?[0-9]+")
@@ -96,9 +106,9 @@ class RosterProblem:
     def __post_init__(self) -> None:
         # Reasons quote cells and headers; a control character there could rewrite the
         # admin's terminal (ANSI escapes) or split a line in a log.
-        object.__setattr__(self, "reason", _CONTROL.sub("?", self.reason))
+        object.__setattr__(self, "reason", _cut(_CONTROL.sub("?", self.reason), _REASON_LIMIT))
         if self.column is not None:
-            object.__setattr__(self, "column", _CONTROL.sub("?", self.column))
+            object.__setattr__(self, "column", _cut(_CONTROL.sub("?", self.column), SHOWN_LIMIT))
 
     def __str__(self) -> str:
         where = ", ".join(
@@ -392,9 +402,19 @@ def _identity(hire: NewHire | None, values: dict[str, Any]) -> dict[str, str]:
     return identity
 
 
+def _invisible(value: str) -> str | None:
+    """The first character of `value` that breaks a line or hides, described, or None."""
+    for position, character in enumerate(value, start=1):
+        if unicodedata.category(character) in _REFUSED_CATEGORIES:
+            name = unicodedata.name(character, "control character")
+            return f"U+{ord(character):04X} {name} at character {position}"
+    return None
+
+
 def _cell_problem(column: str, value: str) -> str | None:
-    if _CONTROL.search(value):
-        return "holds a line break or an invisible control character"
+    invisible = _invisible(value)
+    if invisible:
+        return f"holds a line break or an invisible character ({invisible}): retype the cell"
     if column in YES_NO_COLUMNS:
         if value.lower() in _YES | _NO:
             return None
@@ -451,8 +471,10 @@ def _refuse_duplicates(identities: list[tuple[int, dict[str, str]]], roster: Ros
             for row, shown in same:
                 others = [other for other, _ in same if other != row]
                 where = "row" if len(others) == 1 else "rows"
+                made = _MADE if shown.endswith(_MADE) else ""
+                value = _cut(shown.removesuffix(_MADE), SHOWN_LIMIT) + made
                 roster.problems.append(
-                    RosterProblem(row, column, f"{shown} also on {where} {_and(others)}")
+                    RosterProblem(row, column, f"{value} also on {where} {_and(others)}")
                 )
                 refused.add(row)
     roster.entries = [entry for entry in roster.entries if entry.row not in refused]
@@ -479,7 +501,7 @@ def _cut(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _shown(value: str, limit: int = 30) -> str:
+def _shown(value: str, limit: int = SHOWN_LIMIT) -> str:
     """A cell value quoted for a message, cut short."""
     return f"'{_cut(value, limit)}'"
 

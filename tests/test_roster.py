@@ -280,3 +280,53 @@ def test_the_example_roster_is_clean() -> None:
 def test_spreadsheet_safe_defuses_formulas(text: str, safe: str) -> None:
     """Text headed for a CSV report cannot start a formula."""
     assert spreadsheet_safe(text) == safe
+
+
+@pytest.mark.parametrize(
+    ("character", "name"),
+    [
+        ("\u2028", "U+2028"),
+        ("\u2029", "U+2029"),
+        ("\u0085", "U+0085"),
+        ("\u200b", "U+200B"),
+        ("\ufeff", "U+FEFF"),
+        ("\u00ad", "U+00AD"),
+    ],
+)
+def test_a_line_separator_or_invisible_character_in_a_cell_is_refused_by_row_and_column(
+    tmp_path: Path, character: str, name: str
+) -> None:
+    """Characters that split lines in reports and logs, or hide in a name, are refused and named."""
+    data = (
+        HEADER
+        + "Ana,Lima,ana@example.com,Phoenix HQ\n"
+        + f"Bo,Li{character}n,bo@example.com,Denver\n"
+    )
+    roster = read_roster(_write(tmp_path, data.encode()))
+    assert [entry.row for entry in roster.entries] == [2]
+    [problem] = roster.problems
+    assert (problem.row, problem.column) == (3, "last_name")
+    assert name in problem.reason
+    assert character not in str(problem)
+
+
+def test_echoed_cells_are_cut_so_check_prints_little(tmp_path: Path) -> None:
+    """Two duplicate rows with 100,000-character cells: `onboard check` prints a few lines, not
+    the cells."""
+    from typer.testing import CliRunner
+
+    from robots.cli import app
+
+    long = "x" * 100_000
+    rows = (
+        "".join(f"{long},{long},{long}@example.com,{long},{long}{n},{long}\n" for n in range(2))
+        .replace(f"{long}0,", f"{long},")
+        .replace(f"{long}1,", f"{long},")
+    )
+    data = "first_name,last_name,email,location,username,extension\n" + rows
+    result = CliRunner().invoke(app, ["check", str(_write(tmp_path, data.encode()))])
+    assert result.exit_code == 1
+    assert "also on row" in result.output
+    assert len(result.output) < 4_000, result.output[:2000]
+    for problem in read_roster(tmp_path / "roster.csv").problems:
+        assert len(str(problem)) < 300, str(problem)[:400]

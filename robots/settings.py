@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import stat
+import unicodedata
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,9 +27,13 @@ ENV_FILE = Path(".env")
 
 
 def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1: traffic that never leaves the machine."""
-    name = host.strip("[]").lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
+    """True for localhost, 127.0.0.0/8 and ::1: traffic that never leaves the machine.
+
+    Only `localhost` itself counts among names: a browser maps `*.localhost` to this
+    machine, but Python's resolver (the webhook's) may ask DNS for it.
+    """
+    name = host.strip("[]").lower()
+    if name == "localhost":
         return True
     try:
         return ipaddress.ip_address(name).is_loopback
@@ -34,26 +41,128 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_portal_url(url: str) -> str:
-    """The URL if the admin password may be sent to it; raises ValueError saying why not."""
-    url = url.strip()
+# A host label a browser parses as a number (WHATWG "ends in a number"): decimal, or hex
+# with 0x. The browser then reads the whole host as an IPv4 address in any of its old
+# forms (0x7f.1, 127.1, 2130706433, 0177.0.0.1), which Python reads as a name.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]*")
+_CANONICAL_IPV4 = re.compile(
+    r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}"
+    r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+)
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?")
+_WEB_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)")
+
+
+def _refuse_ambiguous_characters(url: str) -> None:
+    """Refuse the characters where a browser's URL parser and Python's part ways."""
+    for char in url:
+        if char == "\\":
+            # Chromium reads a backslash as '/': http://evil.example\.localhost/ goes to
+            # evil.example, while urlsplit calls the host 'evil.example\.localhost'.
+            raise ValueError(
+                "holds a backslash, which a browser reads as '/': the host it would visit "
+                "is not the host checked"
+            )
+        if char == " ":
+            raise ValueError("holds a space: write the URL without one")
+        if unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            # A browser drops tabs and newlines anywhere in a URL ('loc\talhost').
+            raise ValueError(
+                f"holds an invisible or control character (U+{ord(char):04X}) that a browser "
+                "would drop or read differently"
+            )
+
+
+def _check_host(host: str) -> str:
+    """The host in the form a browser uses it, or ValueError for one it would read apart."""
+    if "%" in host:
+        raise ValueError("has a percent-encoded host, which a browser decodes: write it plainly")
+    if host.startswith("[") or host.endswith("]"):
+        try:
+            if not (host.startswith("[") and host.endswith("]")):
+                raise ValueError("unbalanced brackets")
+            return str(ipaddress.IPv6Address(host[1:-1]))
+        except ValueError as e:
+            raise ValueError(f"is not a valid URL (bad IPv6 address: {e})") from None
+    if not host.isascii():
+        raise ValueError(
+            "has a host with non-ASCII letters, which a browser converts: write it in ASCII "
+            "(its xn-- form)"
+        )
+    if ".." in host or host.startswith("."):
+        raise ValueError("has a host with an empty label ('..')")
+    if not _HOST_NAME.fullmatch(host):
+        raise ValueError("has a host with characters a browser would read differently")
+    # The browser looks at the last label, or the one before a trailing dot.
+    last = host.removesuffix(".").rpartition(".")[2]
+    if _NUMERIC_LABEL.fullmatch(last) and not _CANONICAL_IPV4.fullmatch(host):
+        raise ValueError(
+            "has a numeric host in a form browsers and Python read differently (such as "
+            "0x7f.1 or 127.1): write an address as four decimal numbers, like 127.0.0.1"
+        )
+    return host.lower()
+
+
+def check_web_url(url: str, *, carrying: str) -> str:
+    """The URL (ends trimmed) if `carrying` may be sent to it; raises ValueError saying why.
+
+    HTTPS anywhere, plain HTTP only to this machine. Rather than guess how a browser would
+    read an unusual URL, anything that Python's and a browser's parsers could read as two
+    different hosts is refused: backslashes, user info, control characters, whitespace,
+    percent-encoded, non-ASCII or non-canonical numeric hosts, an empty host.
+    """
+    url = url.strip(" \t\r\n")
+    _refuse_ambiguous_characters(url)
+    match = _WEB_URL.match(url)
+    if not match or match["scheme"].lower() not in ("http", "https") or not match["authority"]:
+        raise ValueError("must be a web address such as https://portal.example.com/")
+    scheme, authority = match["scheme"].lower(), match["authority"]
+    if "@" in authority:
+        # A password in the URL would end up in logs, reports and the browser's history;
+        # and 'http://localhost@evil.example/' reads as localhost to a hurried eye.
+        raise ValueError("must not hold a user name or password (user@host)")
+    host, port = authority, ""
+    if not authority.endswith("]") and ":" in authority:
+        host, _, port = authority.rpartition(":")
+        if not port.isdigit() or not 0 < int(port) <= 65535:
+            raise ValueError("is not a valid URL (the port must be a number from 1 to 65535)")
+    if not host:
+        raise ValueError("must be a web address such as https://portal.example.com/")
+    host = _check_host(host)
+    # Belt and braces: Python must agree on the host it will be checked by.
     try:
         parts = urlsplit(url)
-        host = parts.hostname or ""
+        python_host = parts.hostname or ""
         parts.port  # noqa: B018 - reading it validates the port
     except ValueError as e:
-        raise ValueError(f"is not a valid URL ({e})") from e
-    if parts.scheme not in ("http", "https") or not host:
-        raise ValueError("must be a web address such as https://portal.example.com/")
-    if parts.username or parts.password:
-        # A password in the URL would end up in logs, reports and the browser's history.
-        raise ValueError("must not hold a user name or password: use PORTAL_USERNAME/PASSWORD")
-    if parts.scheme != "https" and not is_loopback(host):
+        raise ValueError(f"is not a valid URL ({e})") from None
+    if not _same_host(python_host, host):
+        raise ValueError("is ambiguous: a browser and Python would read different hosts in it")
+    if scheme != "https" and not is_loopback(host):
         raise ValueError(
-            "must use https: the admin password would cross the network in clear text "
+            f"must use https: {carrying} would cross the network in clear text "
             "(plain http is allowed only for this machine: localhost, 127.0.0.1, ::1)"
         )
     return url
+
+
+def _same_host(python_host: str, host: str) -> bool:
+    if python_host == host:
+        return True
+    try:
+        return ipaddress.ip_address(python_host) == ipaddress.ip_address(host)
+    except ValueError:
+        return False
+
+
+def check_portal_url(url: str) -> str:
+    """The URL if the admin password may be sent to it; raises ValueError saying why not."""
+    return check_web_url(url, carrying="the admin password")
+
+
+def check_webhook_url(url: str) -> str:
+    """The URL if the run's summary may be posted to it; raises ValueError saying why not."""
+    return check_web_url(url, carrying="the run's summary (names, emails, errors)")
 
 
 class Settings(BaseSettings):
@@ -84,6 +193,11 @@ class Settings(BaseSettings):
     @classmethod
     def _portal_url_safe(cls, value: str) -> str:
         return check_portal_url(value)
+
+    @field_validator("notify_webhook_url")
+    @classmethod
+    def _webhook_url_safe(cls, value: str | None) -> str | None:
+        return None if value is None else check_webhook_url(value)
 
     @field_validator("portal_password")
     @classmethod
@@ -117,16 +231,64 @@ def _explain(error: Any) -> str:
 
 
 def env_file_warning(path: Path = ENV_FILE) -> str | None:
-    """A warning when the .env file (which holds the admin password) is readable by others."""
+    """A warning when the .env file (which holds the admin password) is not the admin's alone.
+
+    Others reading it learn the password; others writing it (or owning it, which lets them
+    change its mode) can point the robot at a portal of theirs and collect the password there.
+    """
     if os.name != "posix":
         return None
     try:
-        mode = path.stat().st_mode
+        info = path.stat()
     except OSError:
         return None
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid != os.geteuid():
+        return (
+            f"{path} belongs to user {info.st_uid}, not to the user running the robot "
+            f"({os.geteuid()}), and holds the admin password: they can read and change it; "
+            f"take it over (`chown` it to yourself) and run `chmod 600 {path}`"
+        )
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (
+            f"{path} can be changed by other users of this machine (mode {mode:o}) and holds "
+            f"the admin password and the portal's address: run `chmod 600 {path}`"
+        )
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         return (
-            f"{path} is readable by other users of this machine (mode {stat.S_IMODE(mode):o}) "
+            f"{path} is readable by other users of this machine (mode {mode:o}) "
             f"and holds the admin password: run `chmod 600 {path}`"
         )
     return None
+
+
+# The settings that are secrets, and the words that make any variable's name one: none of
+# them may reach a child process (the browser driver, Chromium), whose environment other
+# processes of the same user can read in /proc/<pid>/environ, and which crash reporters copy.
+SECRET_NAMES = frozenset({"PORTAL_PASSWORD", "NOTIFY_WEBHOOK_URL", "MOCK_ADMIN_PASSWORD"})
+_SECRET_WORDS = re.compile(
+    r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|COOKIE|(?:^|_)(?:KEY|PIN)(?:_|$)", re.IGNORECASE
+)
+
+
+def is_secret_name(name: str) -> bool:
+    """True for an environment variable that holds, or may hold, a secret."""
+    return name.upper() in SECRET_NAMES or bool(_SECRET_WORDS.search(name))
+
+
+def forget_secrets(environ: MutableMapping[str, str] | None = None) -> list[str]:
+    """Remove every secret from the environment (default: this process's); returns the names.
+
+    Called once the settings hold them: a process started afterwards (Playwright's driver,
+    which inherits the whole environment, and Chromium under it) can no longer inherit one.
+    """
+    environ = os.environ if environ is None else environ
+    names = [name for name in environ if is_secret_name(name)]
+    for name in names:
+        del environ[name]
+    return names
+
+
+def child_environment() -> dict[str, str]:
+    """This process's environment without any secret: for a child process started now."""
+    return {name: value for name, value in os.environ.items() if not is_secret_name(name)}

@@ -232,7 +232,9 @@ TraceOption = Annotated[
     str,
     typer.Option(help="Playwright traces: on, off, or retain-on-failure (failed users only)."),
 ]
-VideoOption = Annotated[bool, typer.Option("--video", help="Record a video of the browser.")]
+# Refused, not removed without a word: a video's frames cannot be masked the way screenshots
+# are, so a generated SIP password or PIN could show in them (see docs/evidence.md).
+VideoOption = Annotated[bool, typer.Option("--video", hidden=True)]
 KeepDaysOption = Annotated[
     int | None,
     typer.Option(
@@ -277,7 +279,6 @@ def _job(
     only: list[str] | None = None,
     strict: bool = False,
     trace: str = "retain-on-failure",
-    video: bool = False,
     keep_days: int | None = None,
     workers: int = 1,
     license_batch: int = 10,
@@ -307,7 +308,6 @@ def _job(
             slow_mo=slow_mo or settings.slow_mo_ms,
             only=names,
             trace=trace,
-            video=video,
             workers=workers,
             license_batch=license_batch,
             screenshots=screenshots,
@@ -342,6 +342,13 @@ def run(
     log_file: LogFileOption = None,
 ) -> None:
     """Onboard every new hire of the roster: create, E911, device, voicemail, licence."""
+    if video:
+        raise typer.BadParameter(
+            "video recording is not offered: its frames cannot be masked, and a generated "
+            "SIP password or PIN would show in them; the screenshots (masked) and the traces "
+            "of failed users are the evidence",
+            param_hint="--video",
+        )
     _job(
         "run",
         roster,
@@ -351,7 +358,6 @@ def run(
         only=only,
         strict=strict,
         trace=trace,
-        video=video,
         keep_days=keep_days,
         workers=workers,
         license_batch=license_batch,
@@ -391,29 +397,54 @@ def verify(
         str, typer.Argument(help="A run id or its folder (recordings/<run-id>).", metavar="RUN")
     ],
 ) -> None:
-    """Check a run's evidence: the audit log's hash chain and every screenshot's hash."""
+    """Check a run's evidence: the audit chain, every screenshot, the files the run sealed at
+    its end (summary, report, junit, traces) and, with EVIDENCE_KEY set, every signature."""
     import os
 
-    from robots.evidence import verify_run
+    from rich.markup import escape
+
+    from robots.errors import SetupError
+    from robots.evidence import signing_key, verify_run
 
     with exit_codes():
         load_env()
-        path = Path(run_folder)
-        if not path.is_dir():
-            path = Path(os.environ.get("RECORDINGS_DIR", "recordings")) / run_folder
-        if not path.is_dir():
-            from robots.errors import SetupError
-
-            raise SetupError(f"no run folder {run_folder} (looked in {path.parent})")
-        result = verify_run(path)
+        try:
+            key = signing_key(os.environ.get("EVIDENCE_KEY"))
+        except ValueError as error:
+            raise SetupError(f"EVIDENCE_KEY: {error}") from None
+        try:
+            path = Path(run_folder)
+            if not path.is_dir():
+                path = Path(os.environ.get("RECORDINGS_DIR", "recordings")) / run_folder
+            found = path.is_dir()
+        except (OSError, ValueError):
+            found = False
+        if not found:
+            raise SetupError(f"no run folder {escape(repr(run_folder)[:80])}")
+        result = verify_run(path, key)
+    for note in result.notes:
+        say_warning(note)
+    shown = escape(str(path))
     if result.ok:
+        signed = (
+            "every line's signature matches EVIDENCE_KEY"
+            if result.signed
+            else "not checked against a key (no EVIDENCE_KEY)"
+        )
         console().print(
-            f"[green]verified[/] {path}: {plural(result.lines, 'audit line')}, "
-            "chain whole, screenshots unaltered"
+            f"[green]verified[/] {shown}: {plural(result.lines, 'audit line')}, chain whole, "
+            f"screenshots and sealed files unaltered; {signed}"
         )
         return
     for problem in result.problems:
-        console().print(f"[red]broken[/] {problem}")
+        console().print(f"[red]broken[/] {escape(problem)}")
+    if not result.problems and not result.finished:
+        console().print(
+            f"[yellow]unfinished[/] {shown}: {plural(result.lines, 'audit line')} whole, but the "
+            "log has no closing line: the run was killed before it ended, or the end of the "
+            "log was cut off; nothing after the last line, nor summary.json, report.html or "
+            "junit.xml, is proven"
+        )
     raise typer.Exit(ExitCode.FAILED)
 
 

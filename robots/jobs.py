@@ -131,12 +131,15 @@ def execute(
 def _finish(
     result: RunResult, runner: Runner, roster: Roster, options: JobOptions, out: Console
 ) -> int:
+    from robots.evidence import seal_run
     from robots.housekeeping import notify, prune_runs
     from robots.report import write_junit, write_report
 
     summary_path = write_summary(result)
     report = write_report(result, runner.redactor)
     write_junit(result, runner.redactor)
+    # Last of the evidence: the closing audit line seals summary, report, junit and traces.
+    seal_run(result.run_dir, result.run_id, result.audit, runner.evidence_key)
     code = result.exit_code
     if code == EXIT_OK and roster.problems:
         code = EXIT_FAILURES

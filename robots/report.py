@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
-from robots.evidence import Redactor
+from robots.evidence import Redactor, read_audit
 from robots.runner import RunResult
 
 THUMB_WIDTH = 360
@@ -68,10 +67,8 @@ def _audit_steps(result: RunResult) -> dict[str, list[dict[str, object]]]:
     steps: dict[str, list[dict[str, object]]] = {}
     audit = result.run_dir / "audit.jsonl"
     if audit.is_file():
-        for raw in audit.read_text(encoding="utf-8").splitlines():
-            if raw.strip():
-                event = json.loads(raw)
-                steps.setdefault(event.get("user", ""), []).append(event)
+        for event in read_audit(audit):
+            steps.setdefault(str(event.get("user", "")), []).append(event)
     return steps
 
 

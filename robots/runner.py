@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import structlog
 from playwright.sync_api import BrowserContext, Page, sync_playwright
@@ -50,7 +49,14 @@ from robots.errors import (
     SetupError,
     SignInError,
 )
-from robots.evidence import AuditEvent, EvidenceRecorder, Redactor, elapsed_ms, scrub_trace
+from robots.evidence import (
+    AuditEvent,
+    EvidenceRecorder,
+    Redactor,
+    TraceRecorder,
+    elapsed_ms,
+    signing_key,
+)
 from robots.lock import run_lock
 from robots.narrator import Narrator
 from robots.roster import RosterEntry
@@ -67,7 +73,6 @@ class RunOptions:
     slow_mo: float = 0
     only: Sequence[str] = ()
     trace: str = "retain-on-failure"  # "on" | "off" | "retain-on-failure"
-    video: bool = False
     workers: int = 1
     license_batch: int = 10  # users per Save on the Assign screen; 1: one at a time
     screenshots: bool = True
@@ -273,6 +278,10 @@ class Runner:
         self.options = options
         self.progress = progress or (lambda _user, _what: None)
         self.redactor = Redactor([settings.portal_password.get_secret_value()])
+        key = settings.evidence_key
+        self.evidence_key = signing_key(key.get_secret_value() if key else None)
+        # Each worker thread's traces; the retry hook pauses them around a sign-in.
+        self._worker_local = threading.local()
         self.interrupted = False
         self._counting = threading.Lock()
         # The Assign screen saves the state of every checkbox it lists, not just the ones
@@ -307,6 +316,7 @@ class Runner:
             self.redactor,
             screenshots=self.options.screenshots,
             hide_narration=self.narrator.enabled,
+            key=self.evidence_key,
         )
         wanted = [
             e for e in entries if not self.options.only or e.hire.username in self.options.only
@@ -349,6 +359,9 @@ class Runner:
     # -- browser and session ------------------------------------------------------
     @contextmanager
     def _browser(self, run_dir: Path) -> Iterator[BrowserContext]:
+        """The worker's browser. No video: its frames cannot be masked the way screenshots
+        are, and a generated SIP password or PIN would show in them. Tracing starts per user,
+        after sign-in (see TraceRecorder)."""
         with sync_playwright() as playwright:
             try:
                 browser = playwright.chromium.launch(
@@ -356,20 +369,32 @@ class Runner:
                 )
             except PlaywrightError as error:
                 raise SetupError(f"the browser could not start: {error.message}") from error
-            context_args: dict[str, Any] = {"viewport": {"width": 1366, "height": 900}}
-            if self.options.video:
-                context_args["record_video_dir"] = str(run_dir / "video")
-            context = browser.new_context(**context_args)
+            context = browser.new_context(viewport={"width": 1366, "height": 900})
             self.narrator.install(context)
-            if self.options.trace != "off":
-                # DOM snapshots only: secrets in them are scrubbed as text afterwards, while a
-                # screencast frame could show a generated password in pixels no scrub can reach.
-                context.tracing.start(screenshots=False, snapshots=True)
+            self._worker_local.tracer = TraceRecorder(
+                context, self.options.trace, run_dir / "traces", self.redactor
+            )
             try:
                 yield context
             finally:
+                self._worker_local.tracer = None
                 context.close()
                 browser.close()
+
+    def _tracer(self) -> TraceRecorder | None:
+        """This worker's traces (None outside a worker's browser)."""
+        tracer: TraceRecorder | None = getattr(self._worker_local, "tracer", None)
+        return tracer
+
+    @contextmanager
+    def _untraced(self) -> Iterator[None]:
+        """Keep a sign-in (the password typed, the new session cookie) out of every trace."""
+        tracer = self._tracer()
+        if tracer is None:
+            yield
+            return
+        with tracer.paused():
+            yield
 
     def _sign_in(self, page: Page, result: RunResult) -> None:
         sign_in(
@@ -444,8 +469,9 @@ class Runner:
             return None
         self.progress(user, "starting")
         started = time.monotonic()
-        if self.options.trace != "off":
-            context.tracing.start_chunk(title=user.username)
+        tracer = self._tracer()
+        if tracer is not None:
+            tracer.begin(user.username)
         deferred = None
         if shared.mode == "plan":
             self._plan_one(page, entry, user, result)
@@ -475,8 +501,9 @@ class Runner:
                 self._unfinished(deferred.user, shared)
             return
         started = time.monotonic()
-        if self.options.trace != "off":
-            context.tracing.start_chunk(title=f"{LICENSE} batch")
+        tracer = self._tracer()
+        if tracer is not None:
+            tracer.begin(f"{LICENSE} batch")
         by_license: dict[str, list[_Deferred]] = {}
         for deferred in waiting:
             by_license.setdefault(deferred.entry.hire.license or "", []).append(deferred)
@@ -564,12 +591,13 @@ class Runner:
                 result.retries += 1
             error = state.outcome.exception() if state.outcome else None
             log.warning("retrying", user=who, error=self.redactor.text(str(error)))
-            signed_in_again = ensure_signed_in(
-                page,
-                self.settings.portal_url,
-                self.settings.portal_username,
-                self.settings.portal_password.get_secret_value(),
-            )
+            with self._untraced():
+                signed_in_again = ensure_signed_in(
+                    page,
+                    self.settings.portal_url,
+                    self.settings.portal_username,
+                    self.settings.portal_password.get_secret_value(),
+                )
             if signed_in_again:
                 with self._counting:
                     result.sign_ins += 1
@@ -690,20 +718,15 @@ class Runner:
     def _finish_trace(
         self, context: BrowserContext, run_dir: Path, name: str, users: Sequence[UserResult]
     ) -> None:
-        """End the trace chunk that served `users`; keep it when asked or one of them failed."""
-        if self.options.trace == "off":
+        """End the trace that served `users`; keep it when asked or one of them failed."""
+        tracer = self._tracer()
+        if tracer is None:
             return
         failed = [u for u in users if u.status in ("failed", "refused", "conflict")]
-        if self.options.trace != "on" and not failed:
-            context.tracing.stop_chunk()
-            return
-        traces = run_dir / "traces"
-        traces.mkdir(mode=0o700, exist_ok=True)
-        path = traces / f"{name}.zip"
-        context.tracing.stop_chunk(path=str(path))
-        scrub_trace(path, self.redactor)
-        for user in failed or users:
-            user.trace = user.trace or str(path.relative_to(run_dir))
+        kept = tracer.end(name, failed=bool(failed))
+        if kept is not None:
+            for user in failed or users:
+                user.trace = user.trace or kept
 
 
 def write_summary(result: RunResult) -> Path:

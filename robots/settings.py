@@ -188,6 +188,9 @@ class Settings(BaseSettings):
     slow_mo_ms: int = Field(default=0, ge=0, le=10_000)
     # Told about runs that end with failures (JSON summary, POST).
     notify_webhook_url: str | None = None
+    # Signs every audit line (HMAC-SHA-256) so `onboard verify` with the same key catches a
+    # rewrite of the whole log; see docs/evidence.md.
+    evidence_key: SecretStr | None = None
 
     @field_validator("portal_url")
     @classmethod
@@ -198,6 +201,15 @@ class Settings(BaseSettings):
     @classmethod
     def _webhook_url_safe(cls, value: str | None) -> str | None:
         return None if value is None else check_webhook_url(value)
+
+    @field_validator("evidence_key")
+    @classmethod
+    def _evidence_key_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        from robots.evidence import MIN_KEY_LENGTH
+
+        if value is not None and len(value.get_secret_value()) < MIN_KEY_LENGTH:
+            raise ValueError(f"is too short: at least {MIN_KEY_LENGTH} characters")
+        return value
 
     @field_validator("portal_password")
     @classmethod

@@ -10,13 +10,21 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page
 
-from robots.evidence import AuditEvent, EvidenceRecorder, Redactor, scrub_trace, verify_run
+from robots.evidence import (
+    AuditEvent,
+    EvidenceRecorder,
+    Redactor,
+    scrub_trace,
+    seal_run,
+    verify_run,
+)
 
 SECRET = "Xq7-very-secret-9Lm"
 
 
-def _write_run(run_dir: Path, lines: int = 5) -> None:
-    recorder = EvidenceRecorder(run_dir, "run-1", Redactor([SECRET]))
+def _write_run(run_dir: Path, lines: int = 5, key: bytes | None = None) -> None:
+    """A run as the robot leaves it: step lines, summary, report and junit, closing line."""
+    recorder = EvidenceRecorder(run_dir, "run-1", Redactor([SECRET]), key=key)
     for number in range(lines):
         recorder.record(
             AuditEvent(
@@ -30,6 +38,9 @@ def _write_run(run_dir: Path, lines: int = 5) -> None:
         )
     (run_dir / "summary.json").write_text(json.dumps({"audit": recorder.head}))
     recorder.close()
+    (run_dir / "report.html").write_text("<p>report</p>")
+    (run_dir / "junit.xml").write_text("<testsuites/>")
+    seal_run(run_dir, "run-1", recorder.head, key)
 
 
 def _colours(image: Image.Image) -> set[tuple[int, ...]]:
@@ -41,11 +52,11 @@ def _lines(run_dir: Path) -> list[str]:
 
 
 def test_an_untouched_audit_log_verifies(tmp_path: Path) -> None:
-    """A log as the robot wrote it verifies, every line counted."""
+    """A log as the robot wrote it verifies, every line counted, the closing line too."""
     _write_run(tmp_path)
     result = verify_run(tmp_path)
     assert result.ok, result.problems
-    assert result.lines == 5
+    assert result.lines == 6
 
 
 def test_an_edited_line_is_caught_at_that_line(tmp_path: Path) -> None:
@@ -107,7 +118,7 @@ def test_secrets_never_reach_the_audit_log(tmp_path: Path) -> None:
     text = (tmp_path / "audit.jsonl").read_text()
     assert SECRET not in text
     assert Redactor.MARK in text
-    assert verify_run(tmp_path).ok
+    assert verify_run(tmp_path).problems == []
 
 
 def test_trace_archives_are_scrubbed_of_secrets(tmp_path: Path) -> None:

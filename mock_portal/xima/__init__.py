@@ -12,12 +12,9 @@ from typing import Any
 from flask import Flask, get_flashed_messages, session
 from flask_wtf.csrf import CSRFProtect
 
-from mock_portal import errors
-from mock_portal.runtime import EXTENSION_KEY
-from mock_portal.store import format_phone
-from mock_portal.xima import areas, auth, oracle, users
+from mock_portal.xima import areas, auth, oracle, users, web
 from mock_portal.xima.config import XimaConfig
-from mock_portal.xima.runtime import XimaPortal
+from mock_portal.xima.runtime import EXTENSION_KEY, XimaPortal
 from mock_portal.xima.sessions import ADMIN_KEY
 
 __all__ = ["XimaConfig", "create_app"]
@@ -47,7 +44,7 @@ def create_app(config: XimaConfig | None = None) -> Flask:
     app.register_blueprint(users.bp)
     app.register_blueprint(areas.bp)
     app.register_blueprint(oracle.bp)
-    errors.init_app(app)
+    web.init_app(app)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -55,7 +52,7 @@ def create_app(config: XimaConfig | None = None) -> Flask:
             "faults": portal.faults.settings,
             "admin_name": config.admin_display_name,
             "signed_in": bool(session.get(ADMIN_KEY)),
-            "format_phone": format_phone,
+            "format_phone": web.format_phone,
             "flashes": lambda: get_flashed_messages(with_categories=True),
         }
 

@@ -20,9 +20,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from mock_portal.sessions import regenerate
-from mock_portal.web import wants_json
 from mock_portal.xima.runtime import current_portal
 from mock_portal.xima.sessions import ADMIN_KEY, LAST_SEEN_KEY
+from mock_portal.xima.web import wants_json
 
 bp = Blueprint("auth", __name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
-from mock_portal.store import format_phone
 from mock_portal.xima.store import SCOPES, Store, User, area_code
+from mock_portal.xima.web import format_phone
 
 Errors = dict[str, str]
 

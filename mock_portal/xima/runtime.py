@@ -9,20 +9,22 @@ from typing import Any, TypeVar
 from flask import current_app
 
 from mock_portal.faults import Faults, WriteOutcome
-from mock_portal.runtime import EXTENSION_KEY, InjectedFailure
 from mock_portal.xima.config import XimaConfig
 from mock_portal.xima.seed import seed_data
 from mock_portal.xima.sessions import TrackedSessionInterface
 from mock_portal.xima.store import Counters, Store
+from mock_portal.xima.web import InjectedFailure
 
 T = TypeVar("T")
+# The name `PortalServer.stop` looks the running portal up by, to wake sleeping requests.
+EXTENSION_KEY = "mock_portal"
 
 
 class XimaPortal:
     """The state of one running Xima mock.
 
-    Registered under the same extension key as the Nextiva mock's runtime, because that
-    is where `PortalServer.stop` looks for the `stopping` event that wakes sleeping requests.
+    Registered under the extension key where `PortalServer.stop` looks for the
+    `stopping` event that wakes sleeping requests.
     """
 
     def __init__(self, config: XimaConfig) -> None:

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_portal.store import format_phone
+from mock_portal.xima.web import format_phone
 
 SCOPES = ("Basic User", "Site Manager", "Office Manager")
 

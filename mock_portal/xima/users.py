@@ -9,11 +9,10 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from mock_portal.store import format_phone
-from mock_portal.web import error_response, wants_fragment
 from mock_portal.xima import rules
 from mock_portal.xima.runtime import current_portal
 from mock_portal.xima.store import SCOPES, Counters, Store, User, area_code
+from mock_portal.xima.web import error_response, format_phone, wants_fragment
 
 bp = Blueprint("users", __name__)
 

@@ -402,6 +402,8 @@ class Runner:
             self.settings.portal_url,
             self.settings.portal_username,
             self.settings.portal_password.get_secret_value(),
+            timeout_ms=self.settings.step_timeout_ms,
+            sso_origins=self.settings.sso_origin_list,
         )
         with self._counting:
             result.sign_ins += 1
@@ -597,6 +599,7 @@ class Runner:
                     self.settings.portal_url,
                     self.settings.portal_username,
                     self.settings.portal_password.get_secret_value(),
+                    sso_origins=self.settings.sso_origin_list,
                 )
             if signed_in_again:
                 with self._counting:

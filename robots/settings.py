@@ -188,6 +188,22 @@ class Settings(BaseSettings):
     slow_mo_ms: int = Field(default=0, ge=0, le=10_000)
     # Told about runs that end with failures (JSON summary, POST).
     notify_webhook_url: str | None = None
+    # Origins besides the portal's where the sign-in may type the admin's credentials
+    # (single sign-on), comma-separated: "https://login.example.com,https://sso.example.com".
+    sso_origins: str = ""
+
+    @property
+    def sso_origin_list(self) -> list[str]:
+        """SSO_ORIGINS, one origin each."""
+        return [part.strip() for part in self.sso_origins.split(",") if part.strip()]
+
+    @field_validator("sso_origins")
+    @classmethod
+    def _sso_origins_safe(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                check_portal_url(part)
+        return value
     # Signs every audit line (HMAC-SHA-256) so `onboard verify` with the same key catches a
     # rewrite of the whole log; see docs/evidence.md.
     evidence_key: SecretStr | None = None

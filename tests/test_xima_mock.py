@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Page, expect
 from werkzeug.test import TestResponse
 
 from mock_portal.server import PortalServer
@@ -691,3 +692,88 @@ def test_runs_under_portal_server_on_a_free_loopback_port(xima_server: PortalSer
     assert len(_oracle(xima_server, "state")["users"]) == 30
     with urllib.request.urlopen(xima_server.url + "users", timeout=10) as signed_out:
         assert signed_out.url == xima_server.url and b"<h1>Sign In</h1>" in signed_out.read()
+
+
+@pytest.mark.browser
+def test_browser_adds_edits_and_deletes_a_user_by_role_and_name(
+    page: Page, xima_server: PortalServer
+) -> None:
+    """A person's walk: sign in, Add User with a new address, Edit, Delete; the oracle agrees."""
+    _oracle(xima_server, "reset", {})
+    _oracle(xima_server, "faults", {"profile": "none"})
+    page.goto(xima_server.url)
+    page.get_by_role("textbox", name="Email").fill(ADMIN)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name="Users")).to_be_visible()
+    expect(page.get_by_role("row")).to_have_count(26)  # the header row and 25 users
+
+    page.get_by_role("button", name="Add User").click()
+    expect(page.get_by_role("heading", name="Add User")).to_be_visible()
+    page.get_by_role("textbox", name="First Name").fill("Nora")
+    page.get_by_role("textbox", name="Last Name").fill("Quinn")
+    page.get_by_role("textbox", name="Extension").fill("209")
+    page.get_by_role("combobox", name="Department").select_option("Engineering")
+    page.get_by_role("combobox", name="Site").click()
+    page.get_by_role("listbox", name="Site").get_by_role("option", name=DENVER).click()
+    page.get_by_role("textbox", name="Email Address").fill("nora.quinn@example.com")
+    page.get_by_role("button", name="Add Address").click()
+    page.get_by_role("textbox", name="Street").fill("1600 Glenarm Pl")
+    page.get_by_role("textbox", name="City").fill("Denver")
+    page.get_by_role("textbox", name="State").fill("CO")
+    page.get_by_role("textbox", name="ZIP Code").fill("80202")
+    page.get_by_role("button", name="Save Address").click()
+    expect(page.get_by_role("status")).to_have_text("Address saved.")
+    address = page.get_by_role("combobox", name="Emergency Address")
+    expect(address).to_have_text("1600 Glenarm Pl, Denver, CO 80202")
+    page.get_by_role("radiogroup", name="User's Scope").get_by_role(
+        "radio", name="Site Manager"
+    ).check()
+    page.get_by_role("combobox", name="Area Code").select_option("720")
+    caller_id = page.get_by_role("combobox", name="Caller ID", exact=True)
+    expect(caller_id).not_to_have_attribute("aria-disabled", "true")
+    caller_id.click()
+    page.get_by_role("listbox", name="Caller ID").get_by_role(
+        "option", name="(720) 555-0209"
+    ).click()
+    page.get_by_role("combobox", name="Emergency Caller ID").select_option("(720) 555-0209")
+    page.get_by_role("checkbox", name="Enable Voicemail").uncheck()
+    expect(page.get_by_role("checkbox", name="Add Phone Extension")).to_be_checked()
+    page.get_by_label("Voicemail Pin").fill("86420")
+    page.get_by_role("button", name="Add User").click()
+    expect(page.get_by_role("status")).to_have_text("User added.")
+
+    user = next(u for u in _oracle(xima_server, "state")["users"] if u["first_name"] == "Nora")
+    assert user["site"] == DENVER and user["department"] == "Engineering"
+    assert user["emergency_address"] == "1600 Glenarm Pl, Denver, CO 80202"
+    assert user["scope"] == "Site Manager" and user["caller_id"] == "7205550209"
+    assert user["emergency_caller_id"] == "7205550209" and user["voicemail"] is False
+    assert user["phone_extension"] is True and user["voicemail_pin_set"] is True
+    assert user["password_set"] is False
+
+    page.get_by_role("textbox", name="Search").fill("nora")
+    row = page.get_by_role("row").filter(has_text="nora.quinn@example.com")
+    expect(page.get_by_role("row")).to_have_count(2)
+    row.get_by_role("button", name="Edit").click()
+    expect(page.get_by_role("heading", name="Edit User")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Extension")).to_have_value("209")
+    expect(page.get_by_label("Voicemail Pin")).to_have_value("")
+    page.get_by_role("textbox", name="Last Name").fill("Quinn-Hart")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("User updated.")
+    edited = next(u for u in _oracle(xima_server, "state")["users"] if u["id"] == user["id"])
+    assert edited["last_name"] == "Quinn-Hart" and edited["voicemail_pin_set"] is True
+
+    page.get_by_role("textbox", name="Search").fill("quinn-hart")
+    expect(page.get_by_role("row")).to_have_count(2)
+    row = page.get_by_role("row").filter(has_text="nora.quinn@example.com")
+    row.get_by_role("button", name="Delete").click()
+    dialog = page.get_by_role("dialog", name="Delete Nora Quinn-Hart?")
+    dialog.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("status")).to_have_text("User deleted.")
+    state_after = _oracle(xima_server, "state")
+    assert all(u["id"] != user["id"] for u in state_after["users"])
+    assert state_after["counters"]["users_added"] == 1
+    assert state_after["counters"]["users_updated"] == 1
+    assert state_after["counters"]["users_deleted"] == 1
+    assert state_after["counters"]["addresses_added"] == 1

@@ -8,7 +8,7 @@ from playwright.sync_api import Locator, Page
 
 from pages.feedback import open_screen
 from pages.top_menu import menu_entry, open_menu
-from pages.widgets import click
+from pages.widgets import click, text_of
 
 # The robot does not know the admin's display name, so the button is found as PORTAL.md
 # places it: the banner's last menu-opening element outside its navigation.
@@ -42,7 +42,7 @@ class AccountMenu:
         # as the accessibility snapshot gives it, is what a person hears.
         snapshot = self.button().aria_snapshot()
         match = re.match(r'^- \w+ "((?:[^"\\]|\\.)*)"', snapshot)
-        return match.group(1) if match else self.button().inner_text().strip()
+        return match.group(1) if match else text_of(self.button())
 
     def open_my_account(self) -> None:
         """Account menu > My Account: opens My Account Overview."""

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Locator, Page
 
 from pages.feedback import perform
-from pages.widgets import click, search, search_box, set_checked
+from pages.widgets import button, click, search, search_box, set_checked
 
 
 class AssignLicensePage:
@@ -16,7 +16,7 @@ class AssignLicensePage:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.search_box = search_box(page, "Search")
-        self.save_button = page.get_by_role("button", name="Save", exact=True)
+        self.save_button = button(page, "Save").first
 
     def checkbox(self, username: str) -> Locator:
         """The checkbox labelled "<Name> (<username>)"."""

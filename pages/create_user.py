@@ -11,7 +11,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.e911_address import HEADING as E911_HEADING
 from pages.feedback import perform
-from pages.widgets import Dropdown, click, set_checked
+from pages.widgets import Dropdown, button, click, set_checked
 from robots.errors import BusinessError, PortalError
 from robots.hire import NewHire, digits
 
@@ -51,9 +51,7 @@ class CreateUserPage:
         self.location = Dropdown(page, "Location")
         self.phone_number = Dropdown(page, "Phone Number")
         self.package = Dropdown(page, "Package")
-        self.save_and_continue_button = page.get_by_role(
-            "button", name="Save & Continue", exact=True
-        )
+        self.save_and_continue_button = button(page, "Save & Continue").first
 
     def is_shown(self) -> bool:
         """Whether the Create User form is on screen."""

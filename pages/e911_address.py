@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Page
 
 from pages.feedback import perform
-from pages.widgets import click
+from pages.widgets import button, click
 
 HEADING = "E911 Address"
 
@@ -16,9 +16,7 @@ class E911AddressPage:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.heading = page.get_by_role("heading", name=HEADING, exact=True)
-        self.save_and_continue_button = page.get_by_role(
-            "button", name="Save & Continue", exact=True
-        )
+        self.save_and_continue_button = button(page, "Save & Continue").first
 
     def is_shown(self) -> bool:
         """Whether the E911 Address screen is on screen."""

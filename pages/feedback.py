@@ -30,6 +30,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from pages.banner import watch_banner
 from pages.chat import ChatBubble
+from pages.widgets import with_text_of
 from robots.errors import BusinessError, PortalError, SessionExpiredError
 
 DEFAULT_TIMEOUT_MS = 15_000
@@ -46,12 +47,13 @@ _failures: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionar
 
 # Before the action: remember every visible status, alert and heading and watch them for
 # changes, so that only what the portal shows in answer counts.
-_MARK_JS = """
-() => {
+# Texts are read as the page's text gives them (`textOf`), never as CSS shows them.
+_MARK_JS = with_text_of("""
+() => { /*TEXT_OF*/
   const seen = new Map();
   for (const e of document.querySelectorAll(
       '[role=status], output, [role=alert], h1, h2, h3, h4, h5, h6, [role=heading]')) {
-    seen.set(e, e.checkVisibility() ? e.innerText : null);
+    seen.set(e, e.checkVisibility() ? textOf(e, false) : null);
   }
   const changed = new WeakSet();
   // Requests answered with a server error from now on, as the page's own timeline has them.
@@ -78,25 +80,26 @@ _MARK_JS = """
   }
   window.__robotAnswer = {seen, changed, observer, timeline, failures};
 }
-"""
+""")
 
 # The answer, once the page shows one and no spinner: {kind, text} or null. Besides what
 # the action asked for (`heading`, `saved`) and any alert, kinds "signed out" (the sign-in
 # field shows, unless expected) and "failed" (a request since the action got a 5xx: in this
 # document, or the document itself when the action replaced it).
-_ANSWER_JS = """
-(expected) => {
+_ANSWER_JS = with_text_of("""
+(expected) => { /*TEXT_OF*/
   // A document still loading may show its heading before its own scripts are wired to its
   // controls (and before its stylesheet hides or shows them): nothing counts until loaded.
   if (document.readyState !== 'complete') return null;
-  const shown = (e) => e.checkVisibility({visibilityProperty: true}) && e.innerText.trim() !== '';
+  // Shown: visible, with some text shown (its text read from the DOM, hidden parts left out).
+  const shown = (e) => e.checkVisibility({visibilityProperty: true}) && textOf(e, false) !== '';
   const busy = [...document.querySelectorAll('[role=progressbar], [aria-busy=true]')]
     .some((e) => e.checkVisibility({visibilityProperty: true}));
   if (busy) return null;
   const state = window.__robotAnswer;
   const fresh = (e) => !state || !state.seen.has(e) || state.changed.has(e)
-    || state.seen.get(e) !== e.innerText;
-  const text = (e) => e.innerText.replace(/\\s+/g, ' ').trim();
+    || state.seen.get(e) !== textOf(e, false);
+  const text = (e) => textOf(e, false);
   const alerts = [...document.querySelectorAll('[role=alert]')]
     .filter((e) => shown(e) && fresh(e))
     .map(text)
@@ -117,13 +120,16 @@ _ANSWER_JS = """
     ? navigation.responseStatus : null;
   if (failed) return {kind: 'failed', text: `HTTP ${failed}`};
   if (!expected.signInExpected) {
-    // The field's name as its label, aria-label or aria-labelledby gives it.
-    const named = (e) => [
-      e.getAttribute('aria-label'),
-      ...[...(e.labels || [])].map((l) => l.innerText),
-      ...(e.getAttribute('aria-labelledby') || '').split(/\\s+/)
-        .map((id) => document.getElementById(id)).filter(Boolean).map((l) => l.innerText),
-    ].some((name) => (name || '').trim() === expected.signInField);
+    // The field's accessible name, as aria-labelledby, aria-label or its labels (a label
+    // for it, or one wrapping it) give it; each alone is also taken, for a label in parts.
+    const clean = (t) => (t || '').replace(/\\s+/g, ' ').trim();
+    const named = (e) => {
+      const byIds = (e.getAttribute('aria-labelledby') || '').split(/\\s+/)
+        .map((id) => document.getElementById(id)).filter(Boolean).map((l) => textOf(l, false));
+      const labels = [...(e.labels || [])].map((l) => textOf(l, false));
+      return [byIds.join(' '), ...byIds, e.getAttribute('aria-label'), labels.join(' '),
+        ...labels].some((name) => clean(name) === expected.signInField);
+    };
     const field = (e) => e.checkVisibility({visibilityProperty: true}) && named(e);
     if ([...document.querySelectorAll('input')].some(field)) {
       return {kind: 'signed out', text: expected.signInField};
@@ -131,7 +137,7 @@ _ANSWER_JS = """
   }
   return null;
 }
-"""
+""")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Locator, Page
 
 from pages.feedback import reach
-from pages.widgets import click, search_box
+from pages.widgets import button, click, search_box, text_of
 
 
 class LicensingPage:
@@ -23,16 +23,12 @@ class LicensingPage:
 
     def seats(self, license_name: str) -> tuple[int, int] | None:
         """(used, total) seats of `license_name`, or None when the row shows no such count."""
-        text = self.row(license_name).inner_text()
+        text = text_of(self.row(license_name))
         match = re.search(r"(\d+)\s*(?:of|/)\s*(\d+)", text)
         return (int(match.group(1)), int(match.group(2))) if match else None
 
     def open_assign(self, license_name: str) -> None:
         """Assign on the licence's row: opens the Assign screen."""
-        assign = (
-            self.row(license_name)
-            .get_by_role("button", name="Assign", exact=True)
-            .or_(self.row(license_name).get_by_role("link", name="Assign", exact=True))
-        )
+        assign = button(self.row(license_name), "Assign")
         search = search_box(self.page, "Search")
         reach(self.page, lambda: click(assign.first), search, what="opening Assign")

@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, Page
 
 from pages.e911_address import HEADING as E911_HEADING
 from pages.feedback import open_screen, perform
-from pages.widgets import Dropdown, click, labelled_value, named, set_checked
+from pages.widgets import Dropdown, button, click, labelled_value, named, set_checked, text_lines
 
 
 class _Section:
@@ -23,9 +23,9 @@ class _Section:
     def __init__(self, page: Page) -> None:
         self.page = page
         # A section's button and region may carry an expand/collapse arrow in their name.
-        self.toggle = page.get_by_role("button", name=named(self.name))
+        self.toggle = page.get_by_role("button", name=named(self.name)).first
         self.region = page.get_by_role("region", name=named(self.name))
-        self.save_button = self.region.get_by_role("button", name="Save", exact=True)
+        self.save_button = button(self.region, "Save").first
 
     def open(self) -> None:
         """Expand the section unless it is open already."""
@@ -50,14 +50,12 @@ class ProfileSection(_Section):
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
-        self.confirm_e911_button = self.region.get_by_role(
-            "button", name="Confirm E911 Address", exact=True
-        ).or_(self.region.get_by_role("link", name="Confirm E911 Address", exact=True))
+        self.confirm_e911_button = button(self.region, "Confirm E911 Address")
 
     def value(self, label: str) -> str | None:
         """The value shown next to `label` (None when the profile shows no such field)."""
         self.open()
-        return labelled_value(self.region.inner_text(), label)
+        return labelled_value(text_lines(self.region), label)
 
     def e911_confirmed(self) -> bool:
         """Whether the profile says E911 Status: Confirmed."""
@@ -92,7 +90,7 @@ class DeviceSection(_Section):
         self.authentication_password = self.region.get_by_label(
             "Authentication Password", exact=True
         )
-        self.generate = self.region.get_by_role("button", name="Generate", exact=True)
+        self.generate = button(self.region, "Generate").first
 
     def device(self) -> str:
         """The device the Available Devices dropdown shows."""
@@ -141,7 +139,8 @@ class VoicemailSection(_Section):
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
-        self.edit = self.region.get_by_role("button", name="Edit Voicemail", exact=True)
+        # A pencil drawn by CSS or an icon may stand beside the name.
+        self.edit = button(self.region, named("Edit Voicemail")).first
         self.email = self.region.get_by_role("textbox", name="Email Address", exact=True)
         self.send_attachment = self.region.get_by_role(
             "checkbox", name="Send Attachment Of Message", exact=True

@@ -8,20 +8,34 @@ from dataclasses import dataclass
 from playwright.sync_api import Locator, Page
 
 from pages.feedback import open_screen
-from pages.widgets import click, search, search_box, wait_until_idle
+from pages.widgets import (
+    button,
+    click,
+    same_name,
+    search,
+    search_box,
+    wait_until_idle,
+    with_text_of,
+)
 from robots.errors import PortalError
 
 HEADING = "Users Overview"
 COLUMNS = ("Name", "Username", "Email", "Extension", "Phone Number", "Location")
 
-# Every data row's cell texts in column order; the name column may be a row header.
-_ROWS_JS = """
-(rows) => rows.map((row) => {
-  const cells = row.cells ? [...row.cells] : [...row.querySelectorAll(
-      '[role=cell], [role=gridcell], [role=rowheader]')];
-  return cells.map((cell) => cell.innerText.replace(/\\s+/g, ' ').trim());
-})
-"""
+# Every data row's cell texts in column order, as the page's text gives them; the name
+# column may be a row header. A table may be a <table> or elements with ARIA roles.
+_ROWS_JS = with_text_of("""
+(rows) => { /*TEXT_OF*/
+  return rows.map((row) => {
+    const cells = row.cells ? [...row.cells] : [...row.querySelectorAll(
+        '[role=cell], [role=gridcell], [role=rowheader]')];
+    return cells.map((cell) => textOf(cell, false));
+  });
+}
+""")
+_HEADERS_JS = with_text_of("""
+(headers) => { /*TEXT_OF*/ return headers.map((header) => textOf(header, false)); }
+""")
 
 
 @dataclass(frozen=True)
@@ -52,13 +66,14 @@ class UsersOverviewPage:
         self.table = (
             page.get_by_role("table")
             .or_(page.get_by_role("grid"))
-            .filter(has=page.get_by_role("columnheader", name=re.compile(r"^\s*Username")))
+            .or_(page.get_by_role("treegrid"))
+            .filter(has=page.get_by_role("columnheader", name=re.compile(r"^\W*Username\b")))
             .first
         )
         # Data rows are those with a name link; header and "no results" rows have none.
         self.rows = self.table.get_by_role("row").filter(has=page.get_by_role("link"))
-        self.next = page.get_by_role("button", name="Next", exact=True)
-        self.previous = page.get_by_role("button", name="Previous", exact=True)
+        self.next = button(page, "Next").first
+        self.previous = button(page, "Previous").first
 
     def is_shown(self) -> bool:
         """Whether Users Overview is on screen."""
@@ -66,14 +81,23 @@ class UsersOverviewPage:
 
     def _column_indexes(self) -> dict[str, int]:
         self.table.wait_for(state="visible")
+        # A header may carry a sort arrow or icon beside its name.
         headers = [
-            re.sub(r"[^\w ]", "", text).strip()
-            for text in self.table.get_by_role("columnheader").all_inner_texts()
+            re.sub(r"^\W+|\W+$", "", text)
+            for text in self.table.get_by_role("columnheader").evaluate_all(_HEADERS_JS)
         ]
-        missing = [name for name in COLUMNS if name not in headers]
+        indexes = {}
+        for name in COLUMNS:
+            found = [i for i, header in enumerate(headers) if same_name(header, name)]
+            if found:
+                indexes[name] = found[0]
+        missing = [name for name in COLUMNS if name not in indexes]
         if missing:
-            raise PortalError(f"the Users table has no column {', '.join(missing)}")
-        return {name: headers.index(name) for name in COLUMNS}
+            raise PortalError(
+                f"the Users table has no column {', '.join(missing)} "
+                f"(its headers: {', '.join(headers) or 'none'})"
+            )
+        return indexes
 
     def listed(self) -> list[UserRow]:
         """The users listed on the current page of the table."""
@@ -102,7 +126,7 @@ class UsersOverviewPage:
         click(self.next)
         if current:
             # Usernames are unique, so the page has turned once the first one is gone.
-            gone = self.table.get_by_role("cell", name=current[0].username, exact=True)
+            gone = self._cell(current[0].username)
             gone.first.wait_for(state="detached")
         wait_until_idle(self.page)
 
@@ -118,8 +142,17 @@ class UsersOverviewPage:
                 return None
             self.next_page()
 
+    def _cell(self, text: str) -> Locator:
+        """A cell of the table (a table cell or a grid cell) whose name is `text`."""
+        return self.table.get_by_role("cell", name=text, exact=True).or_(
+            self.table.get_by_role("gridcell", name=text, exact=True)
+        )
+
     def _row_of(self, username: str) -> Locator:
-        return self.rows.filter(has=self.page.get_by_role("cell", name=username, exact=True))
+        cell = self.page.get_by_role("cell", name=username, exact=True).or_(
+            self.page.get_by_role("gridcell", name=username, exact=True)
+        )
+        return self.rows.filter(has=cell)
 
     def lists(self, username: str) -> bool:
         """Whether the table lists `username` now (no wait)."""

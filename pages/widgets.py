@@ -4,20 +4,25 @@ A dropdown may be a native `<select>` or an ARIA combobox with a listbox (PORTAL
 the choice to the portal), so `Dropdown` handles both. `click` and `set_checked` make a
 click land on its target even when the chat bubble floats over it. `labelled_value` reads
 "label / value" text whatever its layout.
+
+Text is read as the page's text gives it (`TEXT_OF_JS`), never as CSS shows it: PORTAL.md
+makes names exact as the page's text and accessibility tree give them, while `innerText`
+applies `text-transform` (a header styled in capitals reads "NAME"). `same_name` compares
+such names, tolerating only what styling changes.
 """
 
 from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from robots.errors import PortalError
+from robots.errors import BusinessError, PortalError
 
 _watchers: weakref.WeakKeyDictionary[Page, Callable[[Locator], None]] = weakref.WeakKeyDictionary()
 
@@ -117,6 +122,84 @@ def set_checked(checkbox: Locator, checked: bool) -> None:
         raise PortalError(f"the checkbox did not become {'checked' if checked else 'unchecked'}")
 
 
+# `textOf(root, lines)`: the text a person reads in `root`, from the DOM's text (as
+# textContent has it: no `text-transform`, no CSS ellipsis, no CSS-drawn icons), leaving out
+# what is not shown and not in the accessibility tree (display:none or visibility:hidden
+# parts, aria-hidden ones, scripts and styles). With `lines`, each block-level box starts a
+# line ("Label" and "value" in two boxes are two lines); otherwise one whitespace-collapsed
+# string. Pasted into page scripts in place of `/*TEXT_OF*/`.
+TEXT_OF_JS = """
+const textOf = (root, lines) => {
+  const out = [];
+  let line = '';
+  const flush = () => {
+    const text = line.replace(/\\s+/g, ' ').trim();
+    if (text) out.push(text);
+    line = '';
+  };
+  const skipped = new Set(['SCRIPT', 'STYLE', 'TEMPLATE', 'NOSCRIPT']);
+  const walk = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) {
+      const parent = node.parentElement;
+      if (!parent || getComputedStyle(parent).visibility === 'visible') line += node.data;
+      return;
+    }
+    if (node.nodeType !== Node.ELEMENT_NODE) return;
+    if (skipped.has(node.tagName) || node.getAttribute('aria-hidden') === 'true') return;
+    // A select's options are not its text (a label wrapping one would read them all).
+    if (node !== root && node.tagName === 'SELECT') return;
+    const display = getComputedStyle(node).display;
+    if (display === 'none') return;
+    if (node.tagName === 'BR') { flush(); return; }
+    const block = !display.startsWith('inline') && display !== 'contents';
+    if (block) flush();
+    for (const child of node.childNodes) walk(child);
+    if (block) flush();
+  };
+  walk(root);
+  flush();
+  return lines ? out.join('\\n') : out.join(' ');
+};
+"""
+
+
+def with_text_of(script: str) -> str:
+    """`script` (a function expression) with `textOf` defined inside it."""
+    head, _, body = script.partition("/*TEXT_OF*/")
+    return head + TEXT_OF_JS + body
+
+
+_ELLIPSES = ("…", "...")
+
+
+def clean_name(text: str) -> str:
+    """A name as styling may leave it, whitespace runs collapsed."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def same_name(shown: str, name: str) -> bool:
+    """Whether the page's `shown` text is the contract's `name`: exact, case included, apart
+    from what styling changes (whitespace runs; a trailing ellipsis on text cut short)."""
+    shown, name = clean_name(shown), clean_name(name)
+    if shown == name:
+        return True
+    for ellipsis in _ELLIPSES:
+        if shown.endswith(ellipsis):
+            cut = shown.removesuffix(ellipsis).rstrip()
+            return bool(cut) and name.startswith(cut)
+    return False
+
+
+def button(scope: Scope, name: str | re.Pattern[str]) -> Locator:
+    """A button as PORTAL.md allows it: a `<button>`, an element with role=button (both
+    role "button"), or a link styled as one."""
+    if isinstance(name, str):
+        return scope.get_by_role("button", name=name, exact=True).or_(
+            scope.get_by_role("link", name=name, exact=True)
+        )
+    return scope.get_by_role("button", name=name).or_(scope.get_by_role("link", name=name))
+
+
 def named(name: str) -> re.Pattern[str]:
     """An accessible name equal to `name` apart from decoration around it (an arrow, an icon)."""
     return re.compile(rf"^\W*{re.escape(name)}\W*$")
@@ -152,6 +235,59 @@ _DROPDOWN_STATE_JS = """
 """
 
 
+# Each option's text (as the page's text gives it) and whether it is a real choice, not a
+# placeholder ("Select a location"): native ones have an empty value, ARIA ones are told by
+# their words, the only thing a person goes by.
+_OPTIONS_JS = with_text_of("""
+(options) => { /*TEXT_OF*/
+  const placeholder = /^(--|select\\b|choose\\b|please\\b)/i;
+  return options.map((o) => {
+    const native = o.tagName === 'OPTION';
+    const text = native ? o.text.replace(/\\s+/g, ' ').trim() : textOf(o, false);
+    const real = native ? o.value !== '' && !o.disabled
+      : o.getAttribute('aria-disabled') !== 'true' && text !== '' && !placeholder.test(text);
+    return {text, real};
+  });
+}
+""")
+
+# Whether `root` (a select or listbox) holds a real choice yet, for lists that load late.
+_HAS_CHOICE_JS = """
+(root) => [...root.querySelectorAll('option, [role=option]')].some((o) => o.tagName === 'OPTION'
+  ? o.value !== '' && !o.disabled
+  : o.getAttribute('aria-disabled') !== 'true'
+    && !/^(--|select\\b|choose\\b|please\\b)/i.test(o.textContent.trim())
+    && o.textContent.trim() !== '')
+"""
+
+
+class NotOfferedError(BusinessError):
+    """A dropdown does not offer the value asked for: the portal would refuse it, so no retry
+    can help. `field` is the dropdown's label, `offered` what it does offer."""
+
+    def __init__(self, field: str, value: str, offered: Sequence[str]) -> None:
+        self.field = field
+        self.value = value
+        self.offered = tuple(offered)
+        super().__init__(not_offered(field.lower(), value, offered))
+
+
+def not_offered(column: str, value: str, offered: Sequence[str]) -> str:
+    """The words for a value the portal does not offer, naming what it offers."""
+    choices = ", ".join(offered) or "nothing"
+    return f'{column}: "{value}" is not offered by the portal (offered: {choices})'
+
+
+def pick_offered(wanted: str, offered: Sequence[str]) -> int | None:
+    """The index of the offered text that is `wanted`: the exact one, else the only one that
+    styling may have cut short; None when there is none."""
+    exact = [i for i, text in enumerate(offered) if clean_name(text) == clean_name(wanted)]
+    if exact:
+        return exact[0]
+    cut = [i for i, text in enumerate(offered) if same_name(text, wanted)]
+    return cut[0] if len(cut) == 1 else None
+
+
 class Dropdown:
     """A labelled dropdown: native `<select>` or ARIA combobox + listbox."""
 
@@ -172,7 +308,8 @@ class Dropdown:
     def _listbox(self, owns: str) -> Locator:
         if owns:
             # The listbox has no name of its own: the combobox's id reference is how a
-            # screen reader finds it too.
+            # screen reader finds it too. It may sit anywhere in the document (a portal
+            # may render it at the end of the body), hence the page, not the field.
             return self.page.locator(f'[id="{owns}"]')
         return self.page.get_by_role("listbox").filter(visible=True).first
 
@@ -200,42 +337,105 @@ class Dropdown:
     def _options(self, within: Locator) -> Locator:
         return within.get_by_role("option")
 
+    def _read(self, within: Locator) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._options(within).evaluate_all(_OPTIONS_JS)
+        return found
+
+    def _read_loaded(self, within: Locator) -> list[dict[str, Any]]:
+        """The options, once the list holds a real choice (a list may load after showing)."""
+        found = self._read(within)
+        if not any(option["real"] for option in found):
+            try:
+                self.page.wait_for_function(_HAS_CHOICE_JS, arg=within.element_handle())
+            except PlaywrightTimeoutError as error:
+                raise PortalError(f"the {self.label} dropdown offered nothing in time") from error
+            found = self._read(within)
+        return found
+
     def options(self, pattern: re.Pattern[str] | None = None) -> list[str]:
         """The option texts offered now, waiting until one matches `pattern` if given."""
         state = self._state()
         if state["native"]:
-            options = self._options(self.control)
             if pattern is not None:
                 self.control.get_by_role("option", name=pattern).first.wait_for(state="attached")
-            return [text.strip() for text in options.all_inner_texts()]
+            return [option["text"] for option in self._read(self.control)]
         listbox = self._open(state)
         try:
             if pattern is not None:
                 listbox.get_by_role("option", name=pattern).first.wait_for(state="visible")
-            return [text.strip() for text in self._options(listbox).all_inner_texts()]
+            return [option["text"] for option in self._read(listbox)]
+        finally:
+            self._close(listbox)
+
+    def offered(self) -> list[str]:
+        """The real choices (no placeholder), once the list holds any."""
+        state = self._state()
+        if state["native"]:
+            return [o["text"] for o in self._read_loaded(self.control) if o["real"]]
+        listbox = self._open(state)
+        try:
+            return [o["text"] for o in self._read_loaded(listbox) if o["real"]]
         finally:
             self._close(listbox)
 
     def choose(self, option: str) -> None:
-        """Choose the option whose text is exactly `option`."""
+        """Choose the option whose text is `option` (exact, as `same_name` compares).
+
+        Raises NotOfferedError at once when the dropdown does not offer it: no wait for an
+        option that will never come.
+        """
         state = self._state()
         if state["native"]:
-            self.control.select_option(label=option)
+            found = self._read_loaded(self.control)
+            index = pick_offered(option, [o["text"] for o in found])
+            if index is None:
+                raise NotOfferedError(self.label, option, [o["text"] for o in found if o["real"]])
+            self.control.select_option(index=index)
             return
         listbox = self._open(state)
-        choice = listbox.get_by_role("option", name=option, exact=True)
-        click(choice)
+        try:
+            found = self._read_loaded(listbox)
+        except PortalError:
+            self._close(listbox)
+            raise
+        index = pick_offered(option, [o["text"] for o in found])
+        if index is None:
+            self._close(listbox)
+            raise NotOfferedError(self.label, option, [o["text"] for o in found if o["real"]])
+        click(self._options(listbox).nth(index))
         listbox.wait_for(state="hidden")
 
     def value(self) -> str:
         """The text of the chosen option ('' when nothing is chosen)."""
         self.control.wait_for(state="attached")
         texts = self.control.evaluate_all(
-            """(elements) => elements.slice(0, 1).map((e) => e.tagName === 'SELECT'
-                 ? (e.selectedOptions[0] ? e.selectedOptions[0].text : '')
-                 : e.tagName === 'INPUT' ? e.value : e.innerText)"""
+            with_text_of(
+                """(elements) => { /*TEXT_OF*/
+                return elements.slice(0, 1).map((e) => e.tagName === 'SELECT'
+                  ? (e.selectedOptions[0] ? e.selectedOptions[0].text : '')
+                  : e.tagName === 'INPUT' ? e.value : textOf(e, false));
+                }"""
+            )
         )
-        return str(texts[0]).strip() if texts else ""
+        return clean_name(str(texts[0])) if texts else ""
+
+
+_LINES_JS = with_text_of("(all) => { /*TEXT_OF*/ return all.map((e) => textOf(e, true)); }")
+_TEXT_JS = with_text_of("(all) => { /*TEXT_OF*/ return all.map((e) => textOf(e, false)); }")
+
+
+def text_lines(target: Locator) -> str:
+    """The text of `target` as the page gives it, one line per block (waits for it)."""
+    target.wait_for(state="attached")
+    found: list[str] = target.evaluate_all(_LINES_JS)
+    return found[0] if found else ""
+
+
+def text_of(target: Locator) -> str:
+    """The text of `target` as the page gives it, on one line (waits for it)."""
+    target.wait_for(state="attached")
+    found: list[str] = target.evaluate_all(_TEXT_JS)
+    return found[0] if found else ""
 
 
 def labelled_value(text: str, label: str) -> str | None:

@@ -12,10 +12,11 @@ import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 import structlog
 from rich.console import Console
@@ -23,6 +24,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from robots.errors import SetupError
+from robots.lock import open_private_file, run_lock
 from robots.roster import Roster, RosterEntry
 from robots.runner import (
     EXIT_FAILURES,
@@ -34,14 +36,23 @@ from robots.runner import (
     UserResult,
     write_summary,
 )
-from robots.settings import Settings
+from robots.settings import Settings, forget_secrets
 
 log = structlog.get_logger("onboard")
 
 
 def configure_logging(log_file: Path | None = None) -> None:
-    """JSON lines on stderr (or in a file) for log collectors."""
-    stream = log_file.open("a", encoding="utf-8") if log_file else sys.stderr
+    """JSON lines on stderr (or in a file) for log collectors.
+
+    The file is created 0600 whatever the umask (the log names users and the portal), and
+    never opened through a symbolic link; SetupError says why it cannot be used.
+    """
+    stream: TextIO = sys.stderr
+    if log_file:
+        fd = open_private_file(log_file, os.O_WRONLY | os.O_APPEND, "the log file")
+        # A FIFO or a collector's pipe must block, not fail, when it is full.
+        os.set_blocking(fd, True)
+        stream = os.fdopen(fd, "a", encoding="utf-8")
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
@@ -93,6 +104,9 @@ def execute(
 ) -> int:
     """Run or plan the roster; print the outcome; return the exit code."""
     out = out or Console()
+    # The settings hold the secrets now; the browser driver started below inherits this
+    # process's environment, so none may be left in it.
+    forget_secrets()
     if options.strict and (roster.problems or roster.warnings):
         out.print("Stopped: the roster has problems and --strict is on. Nothing was done.")
         return EXIT_FAILURES
@@ -102,30 +116,39 @@ def execute(
         return EXIT_FAILURES if roster.problems else EXIT_OK
 
     console = _progress_console()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as progress:
-        task = progress.add_task("signing in", total=len(entries))
+    with ExitStack() as held:
+        # The lock is held from before the run until after its report and pruning: old runs
+        # are pruned only while no other run can be going.
+        try:
+            held.enter_context(run_lock(Path(settings.recordings_dir), f"(starting {mode})"))
+        except SetupError as error:
+            out.print(f"[red]Could not start:[/] {escape(str(error))}")
+            return EXIT_NOT_STARTED
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as progress:
+            task = progress.add_task("signing in", total=len(entries))
 
-        def on_progress(user: UserResult, what: str) -> None:
-            progress.update(task, description=f"{user.username}: {what}")
-            if what not in ("starting",) and not what.startswith("step "):
-                progress.advance(task)
+            def on_progress(user: UserResult, what: str) -> None:
+                # The description is read as markup: a username like '[/b]x' would crash it.
+                progress.update(task, description=escape(f"{user.username}: {what}"))
+                if what not in ("starting",) and not what.startswith("step "):
+                    progress.advance(task)
 
-        runner = Runner(settings, options.run, progress=on_progress)
-        with _graceful_stop(runner):
-            try:
-                result = runner.run(entries, mode=mode)
-            except SetupError as error:
-                out.print(f"[red]Could not start:[/] {escape(str(error))}")
-                return EXIT_NOT_STARTED
-    return _finish(result, runner, roster, options, out)
+            runner = Runner(settings, options.run, progress=on_progress)
+            with _graceful_stop(runner):
+                try:
+                    result = runner.run(entries, mode=mode)
+                except SetupError as error:
+                    out.print(f"[red]Could not start:[/] {escape(str(error))}")
+                    return EXIT_NOT_STARTED
+        return _finish(result, runner, roster, options, out)
 
 
 def _finish(
@@ -152,14 +175,19 @@ def _finish(
 
     for user in result.users:
         if user.error:
+            # Names, errors and the portal's words are text, never Rich markup: a last
+            # name such as '[/b]Smith' would otherwise end the run without its summary.
             out.print(
-                f"[red]{user.status}[/] row {user.row} {user.username}: {user.error}",
+                f"[red]{escape(user.status)}[/] "
+                + escape(f"row {user.row} {user.username}: {user.error}"),
                 highlight=False,
             )
         for plan in user.plans:
             out.print(
-                f"  {user.username}: {plan.step}: {plan.action}"
-                + (f" ({plan.detail})" if plan.detail else ""),
+                escape(
+                    f"  {user.username}: {plan.step}: {plan.action}"
+                    + (f" ({plan.detail})" if plan.detail else "")
+                ),
                 highlight=False,
             )
     counts = result.status_counts()

@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 
 from robots import cli
 from robots.cli import ExitCode, app
+from tests.conftest import Portal
+from tests.robot_runs import onboard, write_roster
 
 ROSTERS = Path(__file__).parent / "rosters"
 EXAMPLE = Path(__file__).parent.parent / "examples" / "roster.csv"
@@ -208,3 +210,54 @@ def test_settings_for_loads_env_file_into_the_environment(
     assert os.environ["BROWSER_EXECUTABLE"] == "/usr/bin/chromium"
     assert len(warnings) == 1 and "chmod 600" in warnings[0]
     assert "s3cret-for-tests" not in warnings[0]
+
+
+# Row 2's username is made from its name ('[bold]ada.[b]smith'); row 3 takes the username
+# of the portal's Dana Smith with another name, so plan and run print that name back.
+MARKUP_ROWS = [
+    {
+        "first_name": "[bold]Ada",
+        "last_name": "[/b]Smith",
+        "email": "ada.smith@example.com",
+        "location": "Phoenix HQ",
+        "username": "",
+    },
+    {
+        "first_name": "Dana",
+        "last_name": "[/b]Smith",
+        "email": "dana.other@example.com",
+        "location": "Denver Office",
+        "username": "dana.smith",
+    },
+]
+
+
+def test_markup_in_names_is_printed_as_text_by_check(tmp_path: Path) -> None:
+    """`check` shows '[/b]Smith' and '[bold]Ada' as written, not as Rich markup."""
+    roster = write_roster(tmp_path / "markup.csv", MARKUP_ROWS)
+    result = runner.invoke(app, ["check", str(roster)])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "[bold]ada.[b]smith ([bold]Ada [/b]Smith, ada.smith@example.com)" in result.stdout
+    assert "dana.smith (Dana [/b]Smith, dana.other@example.com)" in result.stdout
+
+
+@pytest.mark.browser
+def test_markup_in_names_neither_breaks_plan_nor_run(portal: Portal, tmp_path: Path) -> None:
+    """`plan` and `run` print names and usernames with square brackets as written and end
+    with their summary line; '[/b]Smith' crashed them at the end before."""
+    write_roster(tmp_path / "roster.csv", MARKUP_ROWS)
+    planned = onboard(portal, tmp_path, "plan", "roster.csv")
+    assert "Traceback" not in planned.stderr, planned.stderr
+    assert re.search(r"^plan \S+: .*Report: .*report\.html$", planned.stdout, re.M), planned
+    assert "  [bold]ada.[b]smith: create user: create (add [bold]ada.[b]smith)" in planned.stdout
+    assert "(roster: 'Dana [/b]Smith')" in planned.stdout
+
+    done = onboard(portal, tmp_path, "run", "roster.csv")
+    assert done.returncode == ExitCode.FAILED, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert re.search(r"^run \S+: .*Report: .*report\.html$", done.stdout, re.M), done.stdout
+    # The portal takes the name as written; it refuses brackets in the device's name later.
+    assert "row 2 [bold]ada.[b]smith: " in done.stdout
+    assert re.search(r"row 3 dana\.smith: .*\(roster: 'Dana \[/b\]Smith'\)", done.stdout)
+    created = portal.user("[bold]ada.[b]smith")
+    assert created is not None and created["last_name"] == "[/b]Smith"

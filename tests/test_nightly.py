@@ -82,6 +82,37 @@ def test_runs_older_than_keep_days_are_removed(tmp_path: Path) -> None:
     assert recent.is_dir() and (tmp_path / "notes.txt").is_file() and not old.exists()
 
 
+def _old_run(recordings: Path, run_id: str, days: int = 10) -> Path:
+    run_dir = recordings / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "audit.jsonl").write_text("")
+    then = time.time() - days * 86400
+    os.utime(run_dir, (then, then))
+    return run_dir
+
+
+def test_the_folder_of_a_run_still_going_is_not_pruned(
+    tmp_path: Path, lock_holder: subprocess.Popen[str]
+) -> None:
+    """A run that started long ago and still holds the lock keeps its folder under --keep-days;
+    and nothing is pruned while another run holds the lock."""
+    live = _old_run(tmp_path, "night-run-1")
+    other = _old_run(tmp_path, "night-run-0")
+    assert prune_runs(tmp_path, keep_days=0) == []
+    assert live.is_dir() and other.is_dir()
+    lock_holder.communicate("\n")  # the live run ends and releases the lock
+    assert prune_runs(tmp_path, keep_days=7) == [other, live]
+
+
+def test_pruning_within_a_run_keeps_the_current_and_the_holders_folder(tmp_path: Path) -> None:
+    """Pruning under the run's own lock removes old runs but never the run itself."""
+    current, old = _old_run(tmp_path, "run-now"), _old_run(tmp_path, "run-old")
+    with run_lock(tmp_path, "run-now"):
+        assert prune_runs(tmp_path, keep_days=1, keep=current) == [old]
+        assert json.loads((tmp_path / ".onboard.lock.holder").read_text())["run_id"] == "run-now"
+    assert current.is_dir()
+
+
 class _Capture(BaseHTTPRequestHandler):
     received: ClassVar[list[dict[str, Any]]] = []
 

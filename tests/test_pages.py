@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from flows.navigate import open_user_page, open_users_overview
 from flows.session import sign_in
@@ -11,12 +17,14 @@ from pages.account_menu import AccountMenu
 from pages.assign_license import AssignLicensePage
 from pages.create_user import CreateUserPage
 from pages.dashboard import DashboardPage
+from pages.feedback import perform, prepare
 from pages.licensing import LicensingPage
 from pages.my_account import MyAccountPage
 from pages.top_menu import TopMenu
+from pages.user_page import UserPage, VoicemailSettings
 from pages.users_overview import UsersOverviewPage
-from pages.widgets import Dropdown, labelled_value
-from robots.errors import BusinessError, PortalError, SignInError
+from pages.widgets import Dropdown, click, labelled_value
+from robots.errors import BusinessError, PortalError, SessionExpiredError, SignInError
 from robots.hire import NewHire
 from tests.conftest import ADMIN_NAME, Portal
 
@@ -273,3 +281,373 @@ def test_profile_values_are_read_whatever_the_layout(text: str) -> None:
     assert labelled_value(text, "E911 Status") == "Not confirmed"
     assert labelled_value(text, "First Name") == "Ava"
     assert labelled_value(text, "Security PIN") is None
+
+
+# -- Freedoms PORTAL.md leaves to a portal, each on a page of its own (no server) ------------
+
+_ROW = (
+    "Dana Smith",
+    "dana.smith",
+    "dana.smith@example.com",
+    "1001",
+    "(602) 555-0101",
+    "Phoenix HQ",
+)
+_HEADERS = ("Name", "Username", "Email", "Extension", "Phone Number", "Location")
+
+
+def _table_in_capitals() -> str:
+    headers = "".join(f"<th>{name}<span hidden> (sort)</span></th>" for name in _HEADERS)
+    cells = f'<td><a href="#">{_ROW[0]}</a></td>' + "".join(f"<td>{c}</td>" for c in _ROW[1:])
+    return f"""
+    <style>th {{ text-transform: uppercase; letter-spacing: .1em; }}</style>
+    <h1>Users Overview</h1>
+    <table><thead><tr>{headers}</tr></thead><tbody><tr>{cells}</tr></tbody></table>
+    """
+
+
+def _grid_of_divs() -> str:
+    headers = "".join(
+        f'<div role="columnheader" class="h">{name} <i aria-hidden="true">▲</i></div>'
+        for name in _HEADERS
+    )
+    cells = f'<div role="gridcell"><span role="link" tabindex="0">{_ROW[0]}</span></div>' + "".join(
+        f'<div role="gridcell">{c}</div>' for c in _ROW[1:]
+    )
+    return f"""
+    <style>.h {{ text-transform: uppercase; }} [role=row] {{ display: flex; gap: 1em; }}</style>
+    <h1>Users Overview</h1>
+    <div role="grid" aria-label="Users">
+      <div role="rowgroup"><div role="row">{headers}</div></div>
+      <div role="rowgroup"><div role="row">{cells}</div></div>
+    </div>
+    """
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("markup", [_table_in_capitals(), _grid_of_divs()], ids=["table", "grid"])
+def test_users_table_is_read_by_its_header_names_not_as_css_shows_them(
+    page: Page, markup: str
+) -> None:
+    """Headers styled in capitals, with hidden or decorative parts, in a <table> or an ARIA
+    grid of divs: the columns are found by their names and the row read whole."""
+    page.set_content(markup)
+    overview = UsersOverviewPage(page)
+
+    listed = overview.listed()
+
+    assert [tuple(vars(user).values()) for user in listed] == [_ROW]
+    assert overview.lists("dana.smith")
+
+
+_SECTIONS_OF_DIVS = """
+<style>
+  .label { text-transform: uppercase; font-size: small; }
+  .cut { display: inline-block; width: 3em; overflow: hidden; white-space: nowrap;
+         text-overflow: ellipsis; }
+  .pencil::before { content: "✎ "; }
+  dl { display: grid; grid-template-columns: auto auto; }
+</style>
+<h1>Ava Nguyen</h1>
+<div role="button" tabindex="0" id="t-p" onclick="toggle('p')">Profile</div>
+<section id="p" aria-labelledby="t-p" hidden>
+  <dl>
+    <dt class="label">First Name</dt><dd>Ava</dd>
+    <dt class="label">E911 Status</dt><dd><span class="cut">Not confirmed</span>
+      <span style="display:none">Confirmed</span></dd>
+  </dl>
+</section>
+<div role="button" tabindex="0" id="t-v" onclick="toggle('v')">Voicemail</div>
+<section id="v" aria-labelledby="t-v" hidden>
+  <p>Voicemail to email is on.</p>
+  <a href="#" class="btn pencil" onclick="document.getElementById('e').hidden = false;
+     return false">Edit Voicemail</a>
+  <div id="e" hidden>
+    <span id="l-mail" class="label">Email Address</span>
+    <input type="email" aria-labelledby="l-mail" value="ava.nguyen@example.com">
+    <label class="label"><input type="checkbox" checked> Send Attachment Of Message</label>
+  </div>
+</section>
+<script>
+  function toggle(id) { const s = document.getElementById(id); s.hidden = !s.hidden; }
+</script>
+"""
+
+
+@pytest.mark.browser
+def test_sections_of_role_button_divs_and_styled_labels_are_read_as_the_page_gives_them(
+    page: Page,
+) -> None:
+    """Section toggles that are role=button divs, labels in capitals by CSS, a value cut by a
+    CSS ellipsis, hidden text beside it, a pencil link styled as a button, fields labelled by
+    aria-labelledby and by a wrapping label: all read as the page's text gives them."""
+    page.set_content(_SECTIONS_OF_DIVS)
+    user_page = UserPage(page, "Ava Nguyen")
+
+    assert user_page.profile.value("E911 Status") == "Not confirmed"
+    assert user_page.profile.e911_confirmed() is False
+    assert user_page.voicemail.settings() == VoicemailSettings(
+        email="ava.nguyen@example.com", send_attachment=True
+    )
+
+
+_PORTALLED_LISTBOX = """
+<style>
+  [role=option], .value { text-transform: uppercase; }
+  [role=listbox] { position: absolute; top: 4em; left: 0; background: white; }
+</style>
+<form>
+  <span id="l-loc">Location</span>
+  <div role="combobox" tabindex="0" aria-labelledby="l-loc" aria-expanded="false"
+       aria-controls="menu-7" class="value">Select a location</div>
+</form>
+<script>
+  const box = document.querySelector("[role=combobox]");
+  box.addEventListener("click", () => {
+    // Rendered at the end of the document when opened, as client-side frameworks do.
+    const list = document.createElement("ul");
+    list.id = "menu-7";
+    list.setAttribute("role", "listbox");
+    for (const name of ["Select a location", "Phoenix HQ", "Denver Office", "Austin Office"]) {
+      const option = document.createElement("li");
+      option.setAttribute("role", "option");
+      option.textContent = name;
+      option.addEventListener("click", () => {
+        box.textContent = name;
+        box.setAttribute("aria-expanded", "false");
+        list.remove();
+      });
+      list.appendChild(option);
+    }
+    document.body.appendChild(list);
+    box.setAttribute("aria-expanded", "true");
+  });
+  box.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      document.getElementById("menu-7")?.remove();
+      box.setAttribute("aria-expanded", "false");
+    }
+  });
+</script>
+"""
+
+
+@pytest.mark.browser
+def test_a_listbox_rendered_at_the_end_of_the_document_is_read_and_chosen_as_named(
+    page: Page,
+) -> None:
+    """Options in capitals by CSS, in a listbox appended to <body> on opening: offered as
+    named, chosen, and the choice read back as named."""
+    page.set_content(_PORTALLED_LISTBOX)
+    location = Dropdown(page, "Location")
+
+    assert location.options() == [
+        "Select a location",
+        "Phoenix HQ",
+        "Denver Office",
+        "Austin Office",
+    ]
+    location.choose("Denver Office")
+
+    assert location.value() == "Denver Office"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("kind", ["native", "aria"])
+def test_choosing_a_value_the_dropdown_does_not_offer_is_a_business_error_at_once(
+    page: Page, kind: str
+) -> None:
+    """Asked for "Tampa", a dropdown offering three offices says so, naming them, without
+    waiting for an option that never comes."""
+    if kind == "native":
+        page.set_content(
+            '<label for="l">Location</label><select id="l"><option value="">Select…</option>'
+            "<option value='1'>Phoenix HQ</option><option value='2'>Denver Office</option>"
+            "<option value='3'>Austin Office</option></select>"
+        )
+    else:
+        page.set_content(_PORTALLED_LISTBOX)
+    page.set_default_timeout(15_000)
+
+    with pytest.raises(BusinessError) as refused:
+        Dropdown(page, "Location").choose("Tampa")
+
+    assert str(refused.value) == (
+        'location: "Tampa" is not offered by the portal '
+        "(offered: Phoenix HQ, Denver Office, Austin Office)"
+    )
+
+
+_ANSWER_IN_CAPITALS = """
+<style>.shout { text-transform: uppercase; }</style>
+<h1>Ava Nguyen</h1>
+<div role="button" tabindex="0" id="save">Save</div>
+<div role="status" class="shout" id="status"></div>
+<script>
+  document.getElementById("save").addEventListener("click", () => {
+    document.getElementById("status").innerHTML =
+      'Changes saved.<span style="display:none">debug: request 42</span>';
+  });
+</script>
+"""
+
+_SIGN_IN_IN_CAPITALS = """
+<style>label { text-transform: uppercase; }</style>
+<h1>Ava Nguyen</h1>
+<button id="save">Save</button>
+<script>
+  document.getElementById("save").addEventListener("click", () => {
+    document.body.innerHTML = '<h1>Sign in</h1><label>Username or Email <input></label>';
+  });
+</script>
+"""
+
+
+@pytest.mark.browser
+def test_a_confirmation_styled_in_capitals_is_the_portals_answer(page: Page) -> None:
+    """ "Changes saved." shown in capitals by CSS, with hidden text beside it, is a save."""
+    page.set_content(_ANSWER_IN_CAPITALS)
+    prepare(page, 3_000)
+
+    answer = perform(
+        page, lambda: click(page.get_by_role("button", name="Save")), what="saving", saved=True
+    )
+
+    assert (answer.kind, answer.text) == ("status", "Changes saved.")
+
+
+@pytest.mark.browser
+def test_a_sign_in_field_labelled_in_capitals_means_the_session_ended(page: Page) -> None:
+    """The sign-in field, its wrapping label styled in capitals, is seen as the sign-in
+    screen: the session expired, not a portal that gave no answer."""
+    page.set_content(_SIGN_IN_IN_CAPITALS)
+    prepare(page, 3_000)
+
+    with pytest.raises(SessionExpiredError):
+        perform(
+            page, lambda: click(page.get_by_role("button", name="Save")), what="saving", saved=True
+        )
+
+
+# -- Signing in: what is safe to retry, and where the password may be typed ----------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("first_load", ["hangs", "fails"])
+def test_a_sign_in_screen_that_does_not_load_at_first_is_loaded_again(
+    page: Page, portal: Portal, first_load: str
+) -> None:
+    """The start URL's first load never answers (a busy machine) or answers 503: nothing was
+    typed yet, so the robot loads it again and signs in, once."""
+    loads: list[str] = []
+
+    def first_load_goes_wrong(route: Route) -> None:
+        loads.append(route.request.url)
+        if len(loads) > 1:
+            route.continue_()
+        elif first_load == "fails":
+            route.fulfill(status=503, body="Service Unavailable")
+        # "hangs": the first request is left unanswered.
+
+    page.route(portal.url, first_load_goes_wrong)
+
+    sign_in(page, portal.url, portal.username, portal.password, timeout_ms=2_000)
+
+    expect(DashboardPage(page).heading).to_be_visible()
+    assert len(loads) >= 2, "the start URL was loaded again"
+    assert portal.state()["counters"]["sign_ins"] == 1
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """A stand-in for a host the portal's start URL should never lead to: it serves a
+    one-step sign-in form and keeps every request body it receives."""
+
+    bodies: ClassVar[list[bytes]] = []
+    redirect_to: ClassVar[str] = ""
+
+    def do_GET(self) -> None:
+        if self.redirect_to:
+            self.send_response(302)
+            self.send_header("Location", self.redirect_to)
+            self.end_headers()
+            return
+        self._page(
+            '<form method="post"><label>Username or Email <input name="u"></label>'
+            '<label>Password <input type="password" name="p"></label>'
+            "<button>Sign in</button></form>"
+        )
+
+    def do_POST(self) -> None:
+        type(self).bodies.append(self.rfile.read(int(self.headers["Content-Length"] or 0)))
+        self._page("<h1>Nextiva Voice Admin Dashboard</h1>")
+
+    def _page(self, body: str) -> None:
+        data = f"<!doctype html><title>Sign in</title>{body}".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the test output quiet."""
+
+
+def _recorder(redirect_to: str = "") -> type[_Recorder]:
+    """A recorder class of its own (its own bodies), redirecting to `redirect_to` if given."""
+
+    class Recorder(_Recorder):
+        bodies: ClassVar[list[bytes]] = []
+
+    Recorder.redirect_to = redirect_to
+    return Recorder
+
+
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.browser
+def test_the_password_is_never_typed_on_a_host_the_start_url_redirects_to(page: Page) -> None:
+    """The start URL redirects to another origin (another port on this machine, plain HTTP):
+    the robot stops with an error naming that origin, and nothing it typed reaches it."""
+    password = "never-here-7f3a"
+    elsewhere = _recorder()
+    with _serving(elsewhere) as other_url:
+        start = _recorder(redirect_to=other_url)
+        with _serving(start) as start_url, pytest.raises(SignInError) as stopped:
+            sign_in(page, start_url, "admin@example.com", password, timeout_ms=5_000)
+
+    other_origin = other_url.rstrip("/")
+    assert other_origin in str(stopped.value)
+    assert "not at the portal's origin" in str(stopped.value)
+    assert password not in str(stopped.value)
+    assert elsewhere.bodies == []
+    assert page.get_by_label("Password").input_value() == ""
+
+
+@pytest.mark.browser
+def test_an_origin_allowed_for_single_sign_on_is_typed_into(page: Page) -> None:
+    """The same redirect to an origin the admin allowed (SSO_ORIGINS) signs in there."""
+    elsewhere = _recorder()
+    with _serving(elsewhere) as other_url:
+        start = _recorder(redirect_to=other_url)
+        with _serving(start) as start_url:
+            sign_in(
+                page,
+                start_url,
+                "admin@example.com",
+                "sso-password-1",
+                timeout_ms=5_000,
+                sso_origins=[other_url],
+            )
+
+    assert len(elsewhere.bodies) == 1 and b"sso-password-1" in elsewhere.bodies[0]

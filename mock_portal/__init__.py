@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, get_flashed_messages, session
 from flask_wtf.csrf import CSRFProtect
 
-from mock_portal import account, auth, dashboard, errors, oracle, users
+from mock_portal import account, auth, dashboard, errors, hosts, oracle, spa, users
 from mock_portal.config import PortalConfig
 from mock_portal.runtime import EXTENSION_KEY, MockPortal
 from mock_portal.seed import TIME_ZONES
@@ -35,17 +35,26 @@ def create_app(config: PortalConfig | None = None) -> Flask:
         # The session's own expiry is the only clock a form's token should obey.
         WTF_CSRF_TIME_LIMIT=None,
     )
-    sessions = MemorySessionInterface()
+    sessions = MemorySessionInterface(
+        idle_seconds=lambda: app.extensions[EXTENSION_KEY].faults.settings.session_idle_seconds
+    )
     app.session_interface = sessions
     app.extensions[EXTENSION_KEY] = MockPortal(config, sessions)
 
+    # A request for another host name (DNS rebinding) is refused before anything else.
+    hosts.init_app(app)
+    single_page = config.variant == "c"
     # The guard must run before CSRF checks: an expired session's write lands on sign-in.
-    auth.init_app(app)
+    auth.init_app(app, pages=not single_page)
     csrf = CSRFProtect(app)
     csrf.exempt(oracle.bp)
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(users.bp)
-    app.register_blueprint(account.bp)
+    if single_page:
+        # Only the shell and the JSON API: the screens' server paths of a and b are 404.
+        app.register_blueprint(spa.bp)
+    else:
+        app.register_blueprint(dashboard.bp)
+        app.register_blueprint(users.bp)
+        app.register_blueprint(account.bp)
     app.register_blueprint(oracle.bp)
     errors.init_app(app)
 

@@ -80,26 +80,40 @@ def assign(index: int) -> ResponseReturnValue:
 
 @bp.post("/licensing/<int:index>/assign")
 def assign_post(index: int) -> ResponseReturnValue:
+    store = current_portal().store
+    query = request.form.get("q", "").strip()[:_MAX_QUERY]
+    alert = assign_licence(index, request.form.getlist("shown"), request.form.getlist("selected"))
+    if alert:
+        with store.lock:
+            context = _assign_context(store, index, query)
+        return render_template("assign_license.html", alert=alert, **context), 400
+    flash(CHANGES_SAVED, "status")
+    return redirect(url_for("account.assign", index=index, q=query or None))
+
+
+UNKNOWN_USER = "Unknown user in the request. Please reload the page and try again."
+
+
+def assign_licence(index: int, shown: list[str], selected: list[str]) -> str | None:
+    """The Assign screen's Save: the users shown hold the licence if selected, else not.
+
+    Returns the portal's refusal (unknown user, not enough seats), or None once saved.
+    Users not shown keep what they have.
+    """
     portal = current_portal()
     store = portal.store
-    query = request.form.get("q", "").strip()[:_MAX_QUERY]
-    shown = request.form.getlist("shown")
-    selected = set(request.form.getlist("selected"))
+    chosen = set(selected)
     with store.lock:
         license_ = _license_or_404(store, index)
         known = {u.username for u in store.data.users}
-        if not set(shown) <= known or not selected <= set(shown):
-            context = _assign_context(store, index, query)
-            alert = "Unknown user in the request. Please reload the page and try again."
-            return render_template("assign_license.html", alert=alert, **context), 400
-        removed = set(shown) - selected
+        if not set(shown) <= known or not chosen <= set(shown):
+            return UNKNOWN_USER
+        removed = set(shown) - chosen
         assigned = [name for name in license_.assigned if name not in removed]
-        added = [name for name in shown if name in selected and name not in assigned]
+        added = [name for name in shown if name in chosen and name not in assigned]
         if len(assigned) + len(added) > license_.seats_total:
             wanted = len(assigned) + len(added) - license_.seats_used
-            context = _assign_context(store, index, query)
-            alert = no_seats_message(license_, wanted)
-            return render_template("assign_license.html", alert=alert, **context), 400
+            return no_seats_message(license_, wanted)
 
         def apply() -> tuple[None, bool]:
             new = assigned + added
@@ -108,5 +122,4 @@ def assign_post(index: int) -> ResponseReturnValue:
             return None, changed
 
         portal.commit(apply)
-    flash(CHANGES_SAVED, "status")
-    return redirect(url_for("account.assign", index=index, q=query or None))
+    return None

@@ -21,19 +21,34 @@ from flask.typing import ResponseReturnValue
 
 from mock_portal.runtime import current_portal
 from mock_portal.sessions import regenerate
-from mock_portal.web import SESSION_EXPIRED, wants_json
+from mock_portal.web import SESSION_EXPIRED, start_url, wants_json
 
 bp = Blueprint("auth", __name__)
 
 INVALID_CREDENTIALS = "Invalid username or password."
-_PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "auth.sign_in_post", "auth.restart", "static"})
+SIGNED_OUT = "You have signed out."
+_PUBLIC_ENDPOINTS = frozenset(
+    {
+        "auth.sign_in",
+        "auth.sign_in_post",
+        "auth.restart",
+        "static",
+        # Variant c: the page shell, its stylesheet and the sign-in API.
+        "spa.shell",
+        "spa.stylesheet",
+        "spa.session_info",
+        "spa.sign_in",
+    }
+)
+# Where an expired session's browser lands and learns why.
+_LANDINGS = frozenset({"auth.sign_in", "spa.shell", "spa.session_info"})
 _MAX_FIELD = 200
 
 
 def _expired_or_signed_out(message: str | None) -> ResponseReturnValue:
     if wants_json():
-        return jsonify(error=message or "Please sign in.", sign_in=url_for("auth.sign_in")), 401
-    return redirect(url_for("auth.sign_in"))
+        return jsonify(error=message or "Please sign in.", sign_in=start_url()), 401
+    return redirect(start_url())
 
 
 def guard() -> ResponseReturnValue | None:
@@ -57,7 +72,7 @@ def guard() -> ResponseReturnValue | None:
         if idle > settings.session_idle_seconds or too_many:
             regenerate(session)
             session["expired"] = True
-            if request.endpoint == "auth.sign_in" and request.method == "GET":
+            if request.endpoint in _LANDINGS and request.method == "GET":
                 return None
             return _expired_or_signed_out(SESSION_EXPIRED)
         session["last_seen"] = now
@@ -65,12 +80,18 @@ def guard() -> ResponseReturnValue | None:
         return None
     if request.endpoint in _PUBLIC_ENDPOINTS:
         return None
+    if request.endpoint is None and portal.variant == "c":
+        # A single-page portal's screens live in the browser: a guessed server path is
+        # simply not there, signed in or not.
+        return None
     return _expired_or_signed_out(None)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, *, pages: bool = True) -> None:
+    """The guard for every request; `pages` adds the server-rendered sign-in screens."""
     app.before_request(guard)
-    app.register_blueprint(bp)
+    if pages:
+        app.register_blueprint(bp)
 
 
 def _render(step: str, *, alert: str | None = None, status: int = 200) -> ResponseReturnValue:
@@ -110,7 +131,6 @@ def sign_in_post() -> ResponseReturnValue:
     if session.get("admin"):
         return redirect(url_for("dashboard.index"))
     portal = current_portal()
-    config = portal.config
     form = request.form
     if len(form.get("username", "")) > _MAX_FIELD or len(form.get("password", "")) > _MAX_FIELD:
         return _render("username", alert=INVALID_CREDENTIALS, status=400)
@@ -127,24 +147,36 @@ def sign_in_post() -> ResponseReturnValue:
     if not password:
         session["pending_username"] = username
         return _render("password", alert="Enter your password.", status=400)
+    if not credentials_match(username, password):
+        session["pending_username"] = username
+        return _render("password", alert=INVALID_CREDENTIALS, status=401)
+    start_admin_session()
+    return redirect(url_for("dashboard.index"))
+
+
+def credentials_match(username: str, password: str) -> bool:
+    """Whether these are the admin's credentials, in the same time whichever is wrong."""
+    config = current_portal().config
     # Both comparisons always run, so the answer takes as long for a wrong name as for a
     # wrong password.
     name_ok = secrets.compare_digest(username.casefold(), config.admin_username.casefold())
     password_ok = secrets.compare_digest(password.encode(), config.admin_password.encode())
-    if not (name_ok and password_ok):
-        session["pending_username"] = username
-        return _render("password", alert=INVALID_CREDENTIALS, status=401)
+    return name_ok and password_ok
+
+
+def start_admin_session() -> None:
+    """Sign the admin in under a fresh session id, and count the sign-in."""
+    portal = current_portal()
     regenerate(session)
     session["admin"] = True
     session["last_seen"] = time.monotonic()
     session["requests"] = 0
     with portal.store.lock:
         portal.store.data.counters.sign_ins += 1
-    return redirect(url_for("dashboard.index"))
 
 
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
     regenerate(session)
-    flash("You have signed out.")
+    flash(SIGNED_OUT)
     return redirect(url_for("auth.sign_in"))

@@ -6,7 +6,8 @@ import os
 import secrets
 from dataclasses import dataclass, field
 
-VARIANTS = ("a", "b")
+# a and b render on the server and share one family of markup; c is a single-page app.
+VARIANTS = ("a", "b", "c")
 
 
 @dataclass

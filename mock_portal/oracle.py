@@ -1,7 +1,12 @@
 """The test oracle at /__mock__/: read the portal's true state, reset it, set its faults.
 
-Loopback clients only, and no sign-in or CSRF: it is for the tests and robots running on
-the same machine, never for a browser.
+Loopback clients only, and no sign-in or CSRF token: it is for the tests and robots
+running on the same machine, never for a browser. A browser on this machine is still a
+loopback client, so the writing endpoints also refuse what a page of another site could
+send them: anything but a JSON body (a cross-site form cannot send one without a CORS
+preflight, which the portal never grants) and any request that says it comes from
+another site. The Host check of `hosts` keeps out pages that rebind their own name to
+this machine.
 """
 
 from __future__ import annotations
@@ -24,6 +29,15 @@ def loopback_only() -> None:
         loopback = False
     if not loopback:
         abort(403, description="The mock portal's oracle answers loopback clients only.")
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.mimetype != "application/json":
+        abort(415, description="The oracle takes JSON only (Content-Type: application/json).")
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        abort(403, description="The oracle refuses requests from other sites.")
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != request.host_url.rstrip("/"):
+        abort(403, description="The oracle refuses requests from other sites.")
 
 
 @bp.get("/state")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -30,6 +31,9 @@ class MockPortal:
         self.store = Store(seed_data())
         self.faults = Faults(config.faults, config.session_idle_seconds)
         self.sessions = sessions
+        # Variant c builds its element ids and CSS classes on this, so that nothing can
+        # lean on them from one start of the portal to the next.
+        self.ui_key = "k" + secrets.token_hex(3)
         # Only ever set when the instance is torn down; waiting on it is how the portal
         # plays being slow without holding a stopping server hostage.
         self.stopping = threading.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import (
@@ -18,7 +19,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from mock_portal import rules
-from mock_portal.runtime import current_portal
+from mock_portal.runtime import MockPortal, current_portal
 from mock_portal.seed import DEVICE_MODELS, TIME_ZONES
 from mock_portal.store import Device, Store, User, format_phone
 from mock_portal.web import CHANGES_SAVED, error_response, wants_fragment
@@ -100,16 +101,26 @@ def create() -> ResponseReturnValue:
 
 @bp.post("/users/new")
 def create_post() -> ResponseReturnValue:
+    store = current_portal().store
+    form = {key: request.form.get(key, "") for key in request.form}
+    user, errors = create_user(request.form)
+    if user is None:
+        with store.lock:
+            context = _create_context(store, form)
+        return render_template("create_user.html", errors=errors, **context), 400
+    return redirect(url_for("users.e911", user_id=user.id))
+
+
+def create_user(form: Mapping[str, str]) -> tuple[User | None, rules.Errors]:
+    """Create User's save: the new user, or the rule messages by field. Every variant's."""
     portal = current_portal()
     store = portal.store
-    form = {key: request.form.get(key, "") for key in request.form}
     with store.lock:
-        draft, errors = rules.new_user(store, request.form)
+        draft, errors = rules.new_user(store, form)
         if draft is None:
-            context = _create_context(store, form)
-            return render_template("create_user.html", errors=errors, **context), 400
+            return None, errors
         user = portal.commit(lambda: (rules.add_user(store, draft), True))
-    return redirect(url_for("users.e911", user_id=user.id))
+    return user, {}
 
 
 @bp.get("/api/locations/numbers")
@@ -148,14 +159,26 @@ def e911(user_id: int) -> ResponseReturnValue:
 
 @bp.post("/users/<int:user_id>/e911")
 def e911_post(user_id: int) -> ResponseReturnValue:
+    store = current_portal().store
+    errors = confirm_e911(user_id, request.form)
+    if errors:
+        with store.lock:
+            user = _user_or_404(store, user_id)
+        form = {key: request.form.get(key, "") for key in request.form}
+        return render_template("e911_address.html", user=user, form=form, errors=errors), 400
+    flash(CHANGES_SAVED, "status")
+    return redirect(url_for("users.detail", user_id=user_id))
+
+
+def confirm_e911(user_id: int, form: Mapping[str, str]) -> rules.Errors:
+    """E911 Address's save: confirms the address, or the rule messages by field."""
     portal = current_portal()
     store = portal.store
     with store.lock:
         user = _user_or_404(store, user_id)
-        address, errors = rules.e911_address(request.form)
+        address, errors = rules.e911_address(form)
         if address is None:
-            form = {key: request.form.get(key, "") for key in request.form}
-            return render_template("e911_address.html", user=user, form=form, errors=errors), 400
+            return errors
 
         def apply() -> tuple[None, bool]:
             changed = not user.e911_confirmed or user.e911_address != address
@@ -164,8 +187,7 @@ def e911_post(user_id: int) -> ResponseReturnValue:
             return None, changed
 
         portal.commit(apply)
-    flash(CHANGES_SAVED, "status")
-    return redirect(url_for("users.detail", user_id=user_id))
+    return {}
 
 
 def _section_context(user: User) -> dict[str, Any]:
@@ -195,69 +217,81 @@ def _section_reply(
     return jsonify(message=message, html=html)
 
 
-@bp.post("/api/users/<int:user_id>/device")
-def save_device(user_id: int) -> ResponseReturnValue:
+@bp.post("/api/users/<int:user_id>/<any(device, voicemail, security):section>")
+def save_section(user_id: int, section: str) -> ResponseReturnValue:
+    store = current_portal().store
+    user, errors = apply_section(user_id, section, request.form)
+    with store.lock:
+        if errors:
+            return _section_reply(user, section, errors=errors)
+        return _section_reply(user, section, message=CHANGES_SAVED)
+
+
+def apply_section(user_id: int, section: str, form: Mapping[str, str]) -> tuple[User, rules.Errors]:
+    """A section's Save on the user's page (device, voicemail or security), every variant's."""
     portal = current_portal()
     store = portal.store
     with store.lock:
         user = _user_or_404(store, user_id)
-        change, errors = rules.device(user, request.form)
-        if change is None:
-            return _section_reply(user, "device", errors=errors)
-
-        def apply() -> tuple[None, bool]:
-            before = user.device
-            if not change.device_type:
-                user.device = None
-                return None, before is not None
-            password = change.auth_password or (before.auth_password if before else "")
-            user.device = Device(change.device_type, change.auth_name, password)
-            return None, user.device != before
-
-        portal.commit(apply)
-        return _section_reply(user, "device", message=CHANGES_SAVED)
+        errors = _SECTION_SAVES[section](portal, user, form)
+    return user, errors
 
 
-@bp.post("/api/users/<int:user_id>/voicemail")
-def save_voicemail(user_id: int) -> ResponseReturnValue:
-    portal = current_portal()
-    store = portal.store
-    with store.lock:
-        user = _user_or_404(store, user_id)
-        change, errors = rules.voicemail(request.form)
-        if change is None:
-            return _section_reply(user, "voicemail", errors=errors)
-        email, attach = change
+def _save_device(portal: MockPortal, user: User, form: Mapping[str, str]) -> rules.Errors:
+    change, errors = rules.device(user, form)
+    if change is None:
+        return errors
 
-        def apply() -> tuple[None, bool]:
-            before = (user.voicemail_to_email, user.voicemail.email, user.voicemail.send_attachment)
-            user.voicemail.email = email
-            user.voicemail.send_attachment = attach
-            # An address to send to is what turns voicemail-to-email on.
-            user.voicemail_to_email = bool(email)
-            after = (user.voicemail_to_email, user.voicemail.email, user.voicemail.send_attachment)
-            return None, before != after
+    def apply() -> tuple[None, bool]:
+        before = user.device
+        if not change.device_type:
+            user.device = None
+            return None, before is not None
+        password = change.auth_password or (before.auth_password if before else "")
+        user.device = Device(change.device_type, change.auth_name, password)
+        return None, user.device != before
 
-        portal.commit(apply)
-        return _section_reply(user, "voicemail", message=CHANGES_SAVED)
+    portal.commit(apply)
+    return {}
 
 
-@bp.post("/api/users/<int:user_id>/security")
-def save_security(user_id: int) -> ResponseReturnValue:
-    portal = current_portal()
-    store = portal.store
-    with store.lock:
-        user = _user_or_404(store, user_id)
-        change, errors = rules.security(user, request.form)
-        if change is None:
-            return _section_reply(user, "security", errors=errors)
-        authorized, pin = change
+def _save_voicemail(portal: MockPortal, user: User, form: Mapping[str, str]) -> rules.Errors:
+    change, errors = rules.voicemail(form)
+    if change is None:
+        return errors
+    email, attach = change
 
-        def apply() -> tuple[None, bool]:
-            changed = (user.authorized_user, user.pin) != (authorized, pin)
-            user.authorized_user = authorized
-            user.pin = pin
-            return None, changed
+    def apply() -> tuple[None, bool]:
+        before = (user.voicemail_to_email, user.voicemail.email, user.voicemail.send_attachment)
+        user.voicemail.email = email
+        user.voicemail.send_attachment = attach
+        # An address to send to is what turns voicemail-to-email on.
+        user.voicemail_to_email = bool(email)
+        after = (user.voicemail_to_email, user.voicemail.email, user.voicemail.send_attachment)
+        return None, before != after
 
-        portal.commit(apply)
-        return _section_reply(user, "security", message=CHANGES_SAVED)
+    portal.commit(apply)
+    return {}
+
+
+def _save_security(portal: MockPortal, user: User, form: Mapping[str, str]) -> rules.Errors:
+    change, errors = rules.security(user, form)
+    if change is None:
+        return errors
+    authorized, pin = change
+
+    def apply() -> tuple[None, bool]:
+        changed = (user.authorized_user, user.pin) != (authorized, pin)
+        user.authorized_user = authorized
+        user.pin = pin
+        return None, changed
+
+    portal.commit(apply)
+    return {}
+
+
+_SECTION_SAVES: dict[str, Callable[[MockPortal, User, Mapping[str, str]], rules.Errors]] = {
+    "device": _save_device,
+    "voicemail": _save_voicemail,
+    "security": _save_security,
+}

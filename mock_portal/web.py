@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from mock_portal.runtime import current_portal
@@ -18,6 +18,7 @@ CHANGES_SAVED = "Changes saved."
 _ARIA_DROPDOWNS = {
     "a": frozenset({"location", "phone_number"}),
     "b": frozenset({"package", "time_zone", "device"}),
+    "c": frozenset(),
 }
 
 
@@ -43,11 +44,23 @@ def dom_id(name: str) -> str:
     """An element id; variant b spells them differently so nothing can lean on ids."""
     if current_portal().variant == "a":
         return name.replace("_", "-")
+    if current_portal().variant == "c":
+        return f"{current_portal().ui_key}-{name}"
     return "nx-" + hashlib.blake2s(name.encode(), digest_size=5).hexdigest()
+
+
+def start_url() -> str:
+    """The start URL, where signing in happens, whichever kind of portal this is."""
+    if "auth" in current_app.blueprints:
+        return url_for("auth.sign_in")
+    return url_for("spa.shell")
 
 
 def error_response(status: int, message: str, **extra: Any) -> ResponseReturnValue:
     """An error as JSON for fetch() or as a page with the message in an alert."""
     if wants_json():
         return jsonify(error=message, **extra), status
+    if current_portal().variant == "c":
+        # The single-page portal's server has no screens of its own, only this bare page.
+        return render_template("spa_error.html", message=message, status=status), status
     return render_template("error.html", message=message, status=status), status

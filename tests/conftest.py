@@ -94,6 +94,19 @@ def portal_server_b() -> Iterator[PortalServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def portal_server_c() -> Iterator[PortalServer]:
+    """A third mock portal of variant "c": a single-page app with ARIA widgets and no fixed ids."""
+    config = PortalConfig(
+        admin_username=ADMIN_USERNAME,
+        admin_password=secrets.token_urlsafe(16),
+        admin_display_name=ADMIN_NAME,
+        variant="c",
+    )
+    with PortalServer(create_app(config)) as server:
+        yield server
+
+
 @pytest.fixture
 def variant() -> str:
     """The portal variant a test drives; override with @pytest.mark.parametrize("variant", ...)."""
@@ -105,7 +118,7 @@ def portal_of_variant(variant: str, request: pytest.FixtureRequest) -> Portal:
     """The mock portal of `variant`, restored to its seed with no faults."""
     if variant == "a":
         return request.getfixturevalue("portal")
-    server: PortalServer = request.getfixturevalue("portal_server_b")
+    server: PortalServer = request.getfixturevalue(f"portal_server_{variant}")
     config: PortalConfig = server.app.config["PORTAL"]
     handle = Portal(server.url, config.admin_username, config.admin_password)
     handle.reset()

@@ -569,7 +569,8 @@ def test_faults_endpoint_reports_effective_settings_and_refuses_nonsense(app: Fl
     assert client.post("/__mock__/faults", json={"profile": "chaos"}).status_code == 400
     assert client.post("/__mock__/faults", json={"write_failure_rate": 2}).status_code == 400
     assert client.post("/__mock__/faults", json={"banana": 1}).status_code == 400
-    assert client.post("/__mock__/faults", data="x").status_code == 400
+    bad_json = client.post("/__mock__/faults", data="x", content_type="application/json")
+    assert bad_json.status_code == 400
 
 
 def test_banner_and_overlap_faults_show_on_pages(admin: Admin, app: Flask) -> None:
@@ -622,6 +623,66 @@ def test_sign_out_ends_the_session(admin: Admin) -> None:
     assert admin.client.get("/dashboard").status_code == 302
 
 
+def test_a_cookie_saved_before_sign_out_opens_nothing_after(admin: Admin, app: Flask) -> None:
+    """Sign out ends the session on the server: a copy of its cookie can no longer save."""
+    saved = admin.client.get_cookie("nv_session")
+    assert saved is not None
+    admin.post("/sign-out", {})
+    replay = app.test_client()
+    replay.set_cookie("nv_session", saved.value)
+    user_id = user_in(app, "grace.kim")["id"]
+    response = replay.post(
+        f"/api/users/{user_id}/voicemail",
+        data={"voicemail_email": "stolen@example.com"},
+        headers={"X-CSRFToken": admin.csrf, "X-Requested-With": "fetch"},
+    )
+    assert response.status_code == 401
+    assert replay.get("/dashboard").status_code == 302
+    assert user_in(app, "grace.kim")["voicemail"]["email"] != "stolen@example.com"
+
+
+def test_anonymous_requests_leave_the_session_table_small(app: Flask) -> None:
+    """A thousand cookie-less visitors leave a bounded table; pages that need none make none."""
+    sessions = app.extensions["mock_portal"].sessions
+    visitor = app.test_client(use_cookies=False)
+    for path in ("/dashboard", "/users", "/static/portal.js", "/nowhere", "/__mock__/state"):
+        for _ in range(50):
+            visitor.get(path)
+    assert len(sessions) == 0
+    for _ in range(1000):
+        assert visitor.get("/").status_code == 200
+    assert 0 < len(sessions) <= 256
+
+
+def test_signed_in_admins_survive_a_flood_of_anonymous_visitors(admin: Admin, app: Flask) -> None:
+    """Anonymous sessions are evicted among themselves, never a signed-in admin's."""
+    visitor = app.test_client(use_cookies=False)
+    for _ in range(600):
+        visitor.get("/")
+    assert admin.client.get("/dashboard").status_code == 200
+
+
+def test_idle_sessions_are_evicted_from_the_table() -> None:
+    """Sessions idle past their lifetime are dropped from memory, not only refused."""
+    from mock_portal.sessions import MemorySessionInterface
+
+    now = [1000.0]
+    sessions = MemorySessionInterface(idle_seconds=lambda: 60, clock=lambda: now[0])
+    app = create_app(PortalConfig(admin_username=ADMIN, admin_password=PASSWORD))
+    app.session_interface = sessions
+    admin = Admin(app)
+    admin.sign_in()
+    app.test_client().get("/")  # an anonymous visitor, holding a sign-in form's token
+    assert len(sessions) == 2
+    now[0] += 60 + 5 * 60 + 1
+    app.test_client().get("/")  # a new visitor's session sweeps the table
+    assert len(sessions) == 2  # the two visitors; the admin's idle session is gone
+    assert admin.client.get("/dashboard").status_code == 302
+    now[0] += 15 * 60 + 1
+    app.test_client().get("/")
+    assert len(sessions) == 1
+
+
 def test_session_cookie_holds_only_an_id(admin: Admin) -> None:
     """The session cookie is an opaque id: no signed payload, no admin flag."""
     cookie = admin.client.get_cookie("nv_session")
@@ -642,7 +703,7 @@ def test_reset_restores_seed_counters_and_configured_faults() -> None:
     handle.create()
     assert user_in(app, "riley.moss") is not None
     seed_users = 16
-    response = app.test_client().post("/__mock__/reset")
+    response = app.test_client().post("/__mock__/reset", json={})
     assert response.get_json()["faults"]["profile"] == "slow"
     snapshot = state(app)
     assert len(snapshot["users"]) == seed_users and user_in(app, "riley.moss") is None
@@ -693,6 +754,80 @@ def test_oracle_answers_loopback_clients_only(app: Flask) -> None:
     assert app.test_client().get("/__mock__/state").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("path", "kwargs"),
+    [
+        # A form on another site can send these content types without asking first.
+        ("/__mock__/reset", {"data": {"x": "1"}}),
+        ("/__mock__/reset", {"data": '{"x": 1}', "content_type": "text/plain"}),
+        ("/__mock__/faults", {"data": "profile=flaky", "content_type": "multipart/form-data"}),
+        # JSON, but it says it comes from another site.
+        ("/__mock__/reset", {"json": {}, "headers": {"Origin": "http://evil.example"}}),
+        ("/__mock__/reset", {"json": {}, "headers": {"Sec-Fetch-Site": "cross-site"}}),
+        ("/__mock__/faults", {"json": {"banner": True}, "headers": {"Origin": "null"}}),
+        (
+            "/__mock__/faults",
+            {"json": {"banner": True}, "headers": {"Sec-Fetch-Site": "same-site"}},
+        ),
+    ],
+)
+def test_oracle_writes_refuse_what_another_site_could_send(
+    admin: Admin, app: Flask, path: str, kwargs: dict[str, Any]
+) -> None:
+    """A form or page of another site cannot reset the portal or set its faults."""
+    admin.create()
+    assert user_in(app, "riley.moss") is not None
+    response = app.test_client().post(path, **kwargs)
+    assert response.status_code in (403, 415)
+    assert user_in(app, "riley.moss") is not None
+    assert state(app)["counters"]["writes"] == 1
+    assert app.test_client().get("/dashboard").status_code == 302  # still no banner fault set
+    assert "unsupported browser" not in admin.client.get("/dashboard").text
+
+
+def test_oracle_writes_accept_json_from_this_machine(app: Flask) -> None:
+    """The tests' own calls (JSON, no Origin, or the portal's own origin) still work."""
+    client = app.test_client()
+    assert client.post("/__mock__/reset", json={}).status_code == 200
+    own = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
+    assert client.post("/__mock__/faults", json={"banner": True}, headers=own).status_code == 200
+
+
+@pytest.mark.parametrize("variant", ["a", "c"])
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:80", "localhost:8080", "127.0.0.1.nip.io", "[::2]"]
+)
+def test_portal_refuses_requests_for_another_host_name(variant: str, host: str) -> None:
+    """DNS rebinding: a request whose Host is not this server's own is refused everywhere."""
+    app = create_app(PortalConfig(admin_username=ADMIN, admin_password=PASSWORD, variant=variant))
+    client = app.test_client()
+    headers = {"Host": host}
+    assert client.get("/__mock__/state", headers=headers).status_code == 421
+    assert client.get("/__mock__/secrets", headers=headers).status_code == 421
+    reset = client.post("/__mock__/reset", json={}, headers=headers)
+    assert reset.status_code == 421
+    assert client.get("/", headers=headers).status_code == 421
+    for own in ("localhost", "127.0.0.1", "localhost:80", "[::1]"):
+        assert client.get("/__mock__/state", headers={"Host": own}).status_code == 200, own
+
+
+def test_the_real_server_answers_its_loopback_address_and_no_other_name(portal: Any) -> None:
+    """Over HTTP the portal answers at 127.0.0.1:<port> and localhost:<port> only."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    port = urlsplit(portal.url).port
+    for host, expected in (
+        (f"127.0.0.1:{port}", 200),
+        (f"localhost:{port}", 200),
+        (f"rebound.example:{port}", 421),
+    ):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/__mock__/state", headers={"Host": host})
+        assert connection.getresponse().status == expected, host
+        connection.close()
+
+
 def test_the_conftest_server_answers_the_oracle_over_http(portal: Any) -> None:
     """The session's real HTTP server serves the oracle and resets to the seed."""
     snapshot = portal.state()
@@ -717,7 +852,7 @@ def test_config_reads_the_admin_account_from_the_environment(
     assert "s3cret-from-env" not in repr(config) and config.secret_key not in repr(config)
     assert PortalConfig().secret_key != PortalConfig().secret_key
     with pytest.raises(ValueError, match="variant"):
-        PortalConfig(variant="c")
+        PortalConfig(variant="d")
 
 
 def test_variant_b_spells_ids_differently_and_swaps_dropdown_kinds(admin: Admin) -> None:

@@ -168,6 +168,22 @@ def test_variant_b_walk_onboards_a_user(browser: Browser) -> None:
     assert_onboarded(user, snapshot["licenses"])
 
 
+def test_variant_c_walk_onboards_a_user(browser: Browser, portal_server_c: PortalServer) -> None:
+    """The same walk, by role and name only, works on the single-page variant c."""
+    config: PortalConfig = portal_server_c.app.config["PORTAL"]
+    oracle = portal_server_c.app.test_client()
+    oracle.post("/__mock__/reset", json={})
+    context = browser.new_context(base_url=portal_server_c.url)
+    try:
+        onboard_walk(context.new_page(), config.admin_username, config.admin_password)
+    finally:
+        context.close()
+    snapshot = oracle.get("/__mock__/state").get_json()
+    user = next(u for u in snapshot["users"] if u["username"] == "pat.quinn")
+    assert_onboarded(user, snapshot["licenses"])
+    assert snapshot["counters"]["writes"] == 5 and snapshot["counters"]["errors_injected"] == 0
+
+
 def test_expired_session_sends_a_section_save_to_sign_in(page: Page, portal: Any) -> None:
     """A save from a session past its request budget lands on sign-in; nothing is saved."""
     sign_in(page, portal.username, portal.password)

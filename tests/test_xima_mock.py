@@ -23,6 +23,7 @@ from werkzeug.test import TestResponse
 
 from mock_portal.server import PortalServer
 from mock_portal.xima import XimaConfig, create_app
+from mock_portal.xima.sessions import ANONYMOUS_CAP, TrackedSessionInterface
 
 ADMIN = "admin@example.com"
 PASSWORD = "xima-admin-password"
@@ -286,6 +287,18 @@ def test_an_old_session_cookie_opens_nothing_after_sign_out(admin: Admin) -> Non
     replay = admin.app.test_client()
     replay.set_cookie("xima_session", cookie.value)
     assert replay.get("/users").status_code == 302
+
+
+def test_a_flood_of_visitors_neither_grows_the_table_nor_signs_the_admin_out(
+    admin: Admin, app: Flask
+) -> None:
+    """Anonymous sessions are capped apart from signed-in ones: the admin stays signed in."""
+    for _ in range(ANONYMOUS_CAP + 20):
+        app.test_client().get("/")
+    table = app.session_interface
+    assert isinstance(table, TrackedSessionInterface)
+    assert table.stored() == ANONYMOUS_CAP + 1
+    assert admin.client.get("/users").status_code == 200
 
 
 # ---------- Users ----------

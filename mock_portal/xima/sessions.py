@@ -3,7 +3,8 @@
 Builds on the Nextiva mock's `ServerSession` (the cookie holds only a random id), and adds
 what the Xima oracle reports: how many sessions each admin has open now, and the most at
 once. A session whose id is replaced (sign-in, sign-out, expiry) is forgotten at once, so
-an old cookie never opens the new session's data.
+an old cookie never opens the new session's data; the table is bounded, so a flood of
+visitors cannot grow it without end.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +23,11 @@ from mock_portal.sessions import ServerSession
 
 ADMIN_KEY = "admin"
 LAST_SEEN_KEY = "last_seen"
+# An anonymous session only carries a form token.
+ANONYMOUS_TTL_SECONDS = 15 * 60
+ANONYMOUS_CAP = 256
+SIGNED_IN_CAP = 1024
+EXPIRED_GRACE_SECONDS = 5 * 60
 
 
 class TrackedSession(ServerSession):
@@ -34,6 +41,9 @@ class TrackedSession(ServerSession):
 class TrackedSessionInterface(SessionInterface):
     """Keeps session data in memory keyed by an unguessable id, and counts signed-in ones.
 
+    Bounded like the Nextiva mock's table: anonymous sessions (a form token) and signed-in
+    ones live in separate pools, so a flood of visitors never pushes an admin out; each
+    pool drops sessions unused past their lifetime and, when full, the least recently used.
     `idle_seconds` is asked each time, since the fault settings can change it while the
     portal runs; `on_signed_in(admin, count)` hears how many sessions an admin holds
     whenever one of them is saved.
@@ -43,17 +53,63 @@ class TrackedSessionInterface(SessionInterface):
         self,
         idle_seconds: Callable[[], float],
         on_signed_in: Callable[[str, int], None] | None = None,
+        *,
+        anonymous_cap: int = ANONYMOUS_CAP,
+        signed_in_cap: int = SIGNED_IN_CAP,
     ) -> None:
         self._lock = threading.Lock()
-        self._sessions: dict[str, dict[str, Any]] = {}
+        # Each pool is ordered from least to most recently used: (data, last used).
+        self._pools: dict[bool, OrderedDict[str, tuple[dict[str, Any], float]]] = {
+            False: OrderedDict(),
+            True: OrderedDict(),
+        }
+        self._caps = {False: anonymous_cap, True: signed_in_cap}
         self._idle_seconds = idle_seconds
         self._on_signed_in = on_signed_in
+
+    def _lifetime(self, signed_in: bool) -> float:
+        if signed_in:
+            # Outlives the idle limit a little, so that an admin coming back soon after
+            # still hears that the session expired rather than nothing at all.
+            return self._idle_seconds() + EXPIRED_GRACE_SECONDS
+        return ANONYMOUS_TTL_SECONDS
+
+    def _find(self, sid: str) -> dict[str, Any] | None:
+        now = time.monotonic()
+        for signed_in, pool in self._pools.items():
+            entry = pool.get(sid)
+            if entry is None:
+                continue
+            if now - entry[1] > self._lifetime(signed_in):
+                del pool[sid]
+                return None
+            pool[sid] = (entry[0], now)
+            pool.move_to_end(sid)
+            return entry[0]
+        return None
+
+    def _store(self, sid: str, data: dict[str, Any]) -> None:
+        now = time.monotonic()
+        signed_in = bool(data.get(ADMIN_KEY))
+        self._forget(sid)
+        pool = self._pools[signed_in]
+        pool[sid] = (data, now)
+        lifetime = self._lifetime(signed_in)
+        while pool:
+            oldest_sid, (_, used) = next(iter(pool.items()))
+            if len(pool) <= self._caps[signed_in] and now - used <= lifetime:
+                break
+            del pool[oldest_sid]
+
+    def _forget(self, sid: str) -> None:
+        for pool in self._pools.values():
+            pool.pop(sid, None)
 
     def open_session(self, app: Flask, request: Request) -> TrackedSession:
         sid = request.cookies.get(self.get_cookie_name(app))
         if sid:
             with self._lock:
-                stored = self._sessions.get(sid)
+                stored = self._find(sid)
             if stored is not None:
                 return TrackedSession(sid, dict(stored))
         return TrackedSession(secrets.token_urlsafe(32), new=True)
@@ -67,9 +123,11 @@ class TrackedSessionInterface(SessionInterface):
             return
         with self._lock:
             if replaced:
-                self._sessions.pop(session.opened_as or "", None)
-            if session or not session.new:
-                self._sessions[session.sid] = dict(session)
+                self._forget(session.opened_as or "")
+            if session:
+                self._store(session.sid, dict(session))
+            else:
+                self._forget(session.sid)
             admin = session.get(ADMIN_KEY)
             count = self._count(admin) if admin else 0
         if admin and self._on_signed_in is not None:
@@ -87,16 +145,17 @@ class TrackedSessionInterface(SessionInterface):
         horizon = time.monotonic() - self._idle_seconds()
         return sum(
             1
-            for data in self._sessions.values()
+            for data, _ in self._pools[True].values()
             if data.get(ADMIN_KEY) == admin and float(data.get(LAST_SEEN_KEY, 0)) >= horizon
         )
 
     def signed_in(self) -> dict[str, int]:
         """Sessions signed in and not idle past the limit, by admin."""
         with self._lock:
-            admins = {d[ADMIN_KEY] for d in self._sessions.values() if d.get(ADMIN_KEY)}
+            admins = {data[ADMIN_KEY] for data, _ in self._pools[True].values()}
             return {admin: n for admin in sorted(admins) if (n := self._count(admin))}
 
-    def clear(self) -> None:
+    def stored(self) -> int:
+        """How many sessions the table holds, signed in or not."""
         with self._lock:
-            self._sessions.clear()
+            return sum(len(pool) for pool in self._pools.values())

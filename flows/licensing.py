@@ -41,8 +41,9 @@ class LicenseState:
     seats: tuple[int, int] | None  # (used, total)
 
 
-def open_assign(page: Page, license_name: str) -> tuple[LicensingPage, AssignLicensePage]:
-    """Account menu > My Account > Licensing (the Assign screen is opened by the caller)."""
+def open_assign(page: Page, license_name: str | None) -> tuple[LicensingPage, AssignLicensePage]:
+    """Account menu > My Account > Licensing, waiting for `license_name`'s row (any licence's
+    without one); the Assign screen is opened by the caller."""
     menus_at_hand(page, MyAccountPage(page).heading)
     AccountMenu(page).open_my_account()
     MyAccountPage(page).open_licensing(license_name)

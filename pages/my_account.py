@@ -23,7 +23,9 @@ class MyAccountPage:
         """Whether My Account Overview is on screen."""
         return self.heading.is_visible()
 
-    def open_licensing(self, license_name: str) -> None:
-        """Licensing: opens the licences table, waiting for `license_name`'s row."""
-        row = LicensingPage(self.page).row(license_name)
+    def open_licensing(self, license_name: str | None = None) -> None:
+        """Licensing: opens the licences table, waiting for `license_name`'s row (without
+        one, for any licence's row)."""
+        licensing = LicensingPage(self.page)
+        row = licensing.row(license_name) if license_name else licensing.assignable().first
         reach(self.page, lambda: click(self.licensing), row, what="opening Licensing")

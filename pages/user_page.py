@@ -97,6 +97,11 @@ class DeviceSection(_Section):
         self.open()
         return self.available_devices.value()
 
+    def available_devices_offered(self) -> list[str]:
+        """The devices Available Devices offers (nothing chosen)."""
+        self.open()
+        return self.available_devices.offered()
+
     def fill(self, device: str, authentication_name: str) -> str:
         """Choose `device` and Generate its password (Save is separate, so evidence can be
         taken of the filled section first).

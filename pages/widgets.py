@@ -263,13 +263,12 @@ _HAS_CHOICE_JS = """
 
 class NotOfferedError(BusinessError):
     """A dropdown does not offer the value asked for: the portal would refuse it, so no retry
-    can help. `field` is the dropdown's label, `offered` what it does offer."""
+    can help."""
 
-    def __init__(self, field: str, value: str, offered: Sequence[str]) -> None:
-        self.field = field
-        self.value = value
-        self.offered = tuple(offered)
-        super().__init__(not_offered(field.lower(), value, offered))
+    @classmethod
+    def of(cls, field: str, value: str, offered: Sequence[str]) -> NotOfferedError:
+        """The error for `value` missing from the dropdown labelled `field`."""
+        return cls(not_offered(field.lower(), value, offered))
 
 
 def not_offered(column: str, value: str, offered: Sequence[str]) -> str:
@@ -389,7 +388,8 @@ class Dropdown:
             found = self._read_loaded(self.control)
             index = pick_offered(option, [o["text"] for o in found])
             if index is None:
-                raise NotOfferedError(self.label, option, [o["text"] for o in found if o["real"]])
+                real = [o["text"] for o in found if o["real"]]
+                raise NotOfferedError.of(self.label, option, real)
             self.control.select_option(index=index)
             return
         listbox = self._open(state)
@@ -401,7 +401,7 @@ class Dropdown:
         index = pick_offered(option, [o["text"] for o in found])
         if index is None:
             self._close(listbox)
-            raise NotOfferedError(self.label, option, [o["text"] for o in found if o["real"]])
+            raise NotOfferedError.of(self.label, option, [o["text"] for o in found if o["real"]])
         click(self._options(listbox).nth(index))
         listbox.wait_for(state="hidden")
 

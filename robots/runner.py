@@ -35,10 +35,11 @@ from tenacity import (
 )
 
 from flows.licensing import LICENSE, assign_license, assign_licenses
+from flows.offered import PortalOptions, read_options, unoffered
 from flows.onboard import onboard_user, plan_user
 from flows.session import ensure_signed_in, sign_in
 from flows.steps import StepOutcome, StepPlan
-from flows.users import NumberClaims
+from flows.users import CREATE_USER, NumberClaims
 from pages.widgets import on_use
 from robots.browser import launch_options
 from robots.errors import (
@@ -262,6 +263,8 @@ class _RunState:
     jobs: queue.SimpleQueue[tuple[RosterEntry, UserResult]]
     first_signed_in: threading.Event = field(default_factory=threading.Event)
     portal_failures_in_a_row: int = 0
+    # What the portal's dropdowns and lists offer, read once by the first worker.
+    offered: PortalOptions | None = None
 
 
 class Runner:
@@ -409,6 +412,34 @@ class Runner:
             result.sign_ins += 1
         log.info("signed in", portal=self.settings.portal_url)
 
+    def _read_offered(self, page: Page, result: RunResult) -> PortalOptions | None:
+        """What the portal offers, read once per run (None, and a warning, if it cannot be
+        read: each dropdown then still refuses a value it lacks, at the user's step)."""
+        try:
+            for trial in self._retrying(page, "portal", result):
+                with trial:
+                    return read_options(page)
+        except (PortalError, PlaywrightError) as error:
+            log.warning("the portal's options could not be read", error=str(error))
+        return None
+
+    def _refuse_unoffered(
+        self, entry: RosterEntry, user: UserResult, problems: Sequence[str], shared: _RunState
+    ) -> None:
+        """Refuse a user whose roster values the portal does not offer, before any write."""
+        user.status, user.error_kind = "refused", "business"
+        user.error = self.redactor.text("; ".join(f"row {entry.row}, {p}" for p in problems))
+        shared.recorder.record(
+            AuditEvent(
+                user=user.username,
+                step=CREATE_USER,
+                action="stopped",
+                outcome="refused",
+                detail=user.error,
+            )
+        )
+        self._settle(user, shared)
+
     # -- users -----------------------------------------------------------------
     def _worker(self, shared: _RunState, *, first: bool = False) -> None:
         """Take users from the queue until it is empty or the run stops."""
@@ -424,6 +455,7 @@ class Runner:
                 if first or not result.stopped:
                     self._sign_in(page, result)
                 if first:
+                    shared.offered = self._read_offered(page, result)
                     shared.first_signed_in.set()
                 waiting: list[_Deferred] = []
                 try:
@@ -468,6 +500,10 @@ class Runner:
         result = shared.result
         if self.interrupted:
             result.stopped = "interrupted"
+            return None
+        problems = unoffered(entry.hire, shared.offered) if shared.offered else []
+        if problems:
+            self._refuse_unoffered(entry, user, problems, shared)
             return None
         self.progress(user, "starting")
         started = time.monotonic()

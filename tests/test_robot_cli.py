@@ -196,3 +196,44 @@ def test_sigterm_finishes_the_step_writes_the_report_and_exits_130(
     assert {u["status"] for u in summary["users"]} <= {"interrupted", "skipped", "complete"}
     assert (run_dir / "report.html").is_file()
     assert onboard(portal, tmp_path, "verify", str(run_dir)).returncode == 0
+
+
+def test_values_the_portal_does_not_offer_are_refused_before_any_write_and_planned_as_such(
+    portal: Portal, tmp_path: Path
+) -> None:
+    """A location and a device the portal lacks pass the offline check; run refuses those
+    rows, by row, column and value with the options offered, before creating anyone, and
+    without retries; the good row completes. plan says the same."""
+    good, tampa, phone = roster_rows(3, prefix="o")
+    tampa["location"] = "Tampa"
+    phone["device"] = "Polycom VVX 450"
+    write_roster(tmp_path / "roster.csv", [good, tampa, phone])
+    offices = "Phoenix HQ, Denver Office, Austin Office"
+    tampa_refused = f'row 3, location: "Tampa" is not offered by the portal (offered: {offices})'
+
+    result = onboard(portal, tmp_path, "run", "roster.csv")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"refused row 3 {tampa['username']}: {tampa_refused}" in result.stdout
+    assert re.search(
+        rf'refused row 4 {re.escape(phone["username"])}: row 4, device: "Polycom VVX 450" '
+        r"is not offered by the portal \(offered: [^)]*Generic SIP Phone",
+        result.stdout,
+    ), result.stdout
+    state = portal.state()
+    assert portal.user(tampa["username"]) is None and portal.user(phone["username"]) is None
+    assert incomplete_users(state, [good["username"]]) == {}
+    summary = json.loads((run_folders(tmp_path)[-1] / "summary.json").read_text())
+    attempts = {u["username"]: u["attempts"] for u in summary["users"]}
+    assert attempts[tampa["username"]] == attempts[phone["username"]] == 0, "never tried"
+
+    write_roster(tmp_path / "plan.csv", [tampa])
+    saves = state["counters"]["saves"]
+    planned = onboard(portal, tmp_path, "plan", "plan.csv")
+
+    assert planned.returncode == 1, planned.stdout + planned.stderr
+    assert f"refused row 2 {tampa['username']}: " + tampa_refused.replace("row 3", "row 2") in (
+        planned.stdout
+    )
+    assert f"{tampa['username']}: create user: create" not in planned.stdout
+    assert portal.state()["counters"]["saves"] == saves

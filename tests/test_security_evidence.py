@@ -10,11 +10,16 @@ import json
 import os
 import urllib.parse
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from mock_portal import create_app
+from mock_portal.config import PortalConfig
+from mock_portal.server import PortalServer
 from robots.cli import app
 from robots.evidence import (
     GENESIS,
@@ -27,6 +32,8 @@ from robots.evidence import (
     seal_run,
     verify_run,
 )
+from tests.conftest import Portal
+from tests.robot_runs import files_holding, onboard, roster_rows, run_folders, write_roster
 
 PASSWORD = "p~a*s!s+w%o&r=d' \"é ü"
 KEY = b"an-evidence-key-of-32-characters"
@@ -316,3 +323,67 @@ def test_the_redactor_knows_the_browser_form_encoding(tmp_path: Path) -> None:
     redactor = Redactor([PASSWORD])
     for name, form in password_encodings(PASSWORD).items():
         assert redactor.text(f"x{form}x") == f"x{Redactor.MARK}x", name
+
+
+class _CookieJar:
+    """Every session cookie value the portal hands out (from its Set-Cookie headers)."""
+
+    def __init__(self) -> None:
+        self.values: set[str] = set()
+
+
+@pytest.fixture
+def hard_password_portal() -> Iterator[tuple[Portal, _CookieJar]]:
+    """A mock portal whose admin password holds every character that encodings treat apart."""
+    app = create_app(PortalConfig(admin_username="admin@example.com", admin_password=PASSWORD))
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    jar = _CookieJar()
+    inner = app.wsgi_app
+
+    # Set-Cookie is added after Flask's after_request hooks: read it on the way out.
+    def remember_cookies(environ: Any, start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            for name, value in headers:
+                if name.lower() == "set-cookie" and value.startswith(cookie_name + "="):
+                    cookie = value[len(cookie_name) + 1 :].split(";", 1)[0]
+                    if cookie:
+                        jar.values.add(cookie)
+            return start_response(status, headers, *rest)
+
+        return inner(environ, start)
+
+    app.wsgi_app = remember_cookies  # type: ignore[method-assign]
+
+    with PortalServer(app) as server:
+        yield Portal(server.url, "admin@example.com", PASSWORD), jar
+
+
+@pytest.mark.browser
+def test_a_traced_run_with_a_failing_user_leaves_no_password_or_cookie_in_any_file(
+    hard_password_portal: tuple[Portal, _CookieJar], tmp_path: Path
+) -> None:
+    """--trace on, one user refused, a password of ~ * ! + % & = ' " space and accents: no file
+    of the run, trace archives unzipped, holds the password in any encoding or a session cookie."""
+    portal, jar = hard_password_portal
+    rows = roster_rows(2, prefix="sec")
+    rows[1]["phone_number"] = "(999) 555-0100"  # not a number of that location: refused
+    write_roster(tmp_path / "roster.csv", rows)
+
+    done = onboard(portal, tmp_path, "run", "roster.csv", "--trace", "on", "--license-batch", "1")
+
+    assert done.returncode == 1, done.stdout + done.stderr[-3000:]
+    [run_dir] = run_folders(tmp_path)
+    traces = sorted((run_dir / "traces").glob("*.zip"))
+    assert len(traces) >= 2, "--trace on must keep a trace per user"
+    assert jar.values, "the portal handed out no session cookie"
+    needles = {**password_encodings(PASSWORD), **{f"cookie {v[:6]}": v for v in jar.values}}
+    found = {
+        name: files_holding(tmp_path, [needle])
+        for name, needle in needles.items()
+        if files_holding(tmp_path, [needle])
+    }
+    assert found == {}
+    assert portal.secrets()  # the SIP passwords the run generated
+    assert files_holding(run_dir, portal.secrets()) == []
+    verified = onboard(portal, tmp_path, "verify", str(run_dir))
+    assert verified.returncode == 0, verified.stdout + verified.stderr

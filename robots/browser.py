@@ -56,8 +56,20 @@ def find_browser() -> str | None:
 
 
 def launch_options(*, headless: bool = True, slow_mo: float = 0) -> dict[str, Any]:
-    """Keyword arguments for `playwright.chromium.launch()`."""
-    options: dict[str, Any] = {"headless": headless, "args": list(QUIET_FLAGS)}
+    """Keyword arguments for `playwright.chromium.launch()`.
+
+    Chromium gets an explicit environment without any secret: its processes' environments
+    are readable in /proc by the same user and copied into crash reports. (The driver that
+    Playwright starts inherits this process's environment, so the settings also remove the
+    secrets from it before any browser starts.)
+    """
+    from robots.settings import child_environment
+
+    options: dict[str, Any] = {
+        "headless": headless,
+        "args": list(QUIET_FLAGS),
+        "env": child_environment(),
+    }
     executable = find_browser()
     if executable:
         options["executable_path"] = executable
@@ -69,7 +81,9 @@ def launch_options(*, headless: bool = True, slow_mo: float = 0) -> dict[str, An
 def _apt_install(*packages: str) -> bool:
     if not shutil.which("apt-get") or os.geteuid() != 0:
         return False
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    from robots.settings import child_environment
+
+    env = {**child_environment(), "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
     done = subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=False, env=env)
     return done.returncode == 0

@@ -17,6 +17,7 @@ Passwords and PINs come only from the environment or `.env`, never from an optio
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -98,28 +99,51 @@ def err_console() -> Console:
 
 
 @cache
-def load_env() -> None:
-    """Load `.env` from the current directory into the environment, once.
+def load_env(*, secrets: bool = False) -> None:
+    """Load `.env` from the current directory into the environment, once, secrets left out.
 
-    The settings read `.env` by themselves, but other parts (the browser finder's
-    BROWSER_EXECUTABLE, the mock portal) read the environment directly.
+    The settings read `.env` by themselves; other parts (the browser finder's
+    BROWSER_EXECUTABLE, RECORDINGS_DIR) read the environment directly. A secret (the admin
+    password, the webhook, the evidence key) is never put there: every child process, the
+    browser's driver and Chromium included, would inherit it. `secrets=True` is for the mock
+    portal alone, whose own admin password is a test account's and which starts no browser.
     """
-    from dotenv import load_dotenv
+    from dotenv import dotenv_values
 
-    from robots.settings import ENV_FILE, env_file_warning
+    from robots.settings import ENV_FILE, env_file_warning, is_secret_name
 
-    load_dotenv(ENV_FILE, override=False)
+    for name, value in dotenv_values(ENV_FILE).items():
+        if value is not None and name not in os.environ and (secrets or not is_secret_name(name)):
+            os.environ[name] = value
     warning = env_file_warning()
     if warning:
         say_warning(warning)
 
 
+def env_value(name: str) -> str | None:
+    """A setting from the environment or else `.env`, without putting it in the environment."""
+    from dotenv import dotenv_values
+
+    from robots.settings import ENV_FILE
+
+    return os.environ.get(name) or dotenv_values(ENV_FILE).get(name) or None
+
+
 def settings_for(portal_url: str | None = None) -> Settings:
-    """The run's settings (after `.env`); a missing one stops the command with exit code 2."""
+    """The run's settings (after `.env`); a missing one stops the command with exit code 2.
+
+    Once read, the secrets live in the settings alone: they are removed from this process's
+    environment (where the admin may have exported them), so that no child process started
+    afterwards, Playwright's driver and the browser above all, inherits one.
+    """
+    from robots.settings import forget_secrets
     from robots.settings import load_settings as load
 
     load_env()
-    return load(portal_url)
+    try:
+        return load(portal_url)
+    finally:
+        forget_secrets()
 
 
 def say_warning(text: str) -> None:
@@ -214,7 +238,7 @@ def portal(
 ) -> None:
     """Run the mock portal on this machine, for demos and trying the robot safely."""
     with exit_codes():
-        load_env()  # the mock's admin account may be set in .env (MOCK_ADMIN_*)
+        load_env(secrets=True)  # the mock's admin account may be set in .env (MOCK_ADMIN_*)
         from mock_portal.serve import run
 
         run(host, port, faults, variant)
@@ -409,7 +433,7 @@ def verify(
     with exit_codes():
         load_env()
         try:
-            key = signing_key(os.environ.get("EVIDENCE_KEY"))
+            key = signing_key(env_value("EVIDENCE_KEY"))
         except ValueError as error:
             raise SetupError(f"EVIDENCE_KEY: {error}") from None
         try:

@@ -186,11 +186,11 @@ def test_no_command_takes_a_password_on_the_command_line() -> None:
             )
 
 
-def test_settings_for_loads_env_file_into_the_environment(
+def test_settings_for_loads_env_file_into_the_environment_but_no_secret(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """.env reaches both the settings and the environment other parts read, with a warning
-    when other users could read it."""
+    """.env reaches both the settings and, secrets left out, the environment other parts
+    read (and every child process inherits), with a warning when other users could read it."""
     monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if "PORTAL" not in k})
     monkeypatch.chdir(tmp_path)
     env = tmp_path / ".env"
@@ -208,6 +208,8 @@ def test_settings_for_loads_env_file_into_the_environment(
         cli.load_env.cache_clear()
     assert settings.portal_url == "http://127.0.0.1:5000/"
     assert os.environ["BROWSER_EXECUTABLE"] == "/usr/bin/chromium"
+    assert settings.portal_password.get_secret_value() == "s3cret-for-tests"
+    assert "PORTAL_PASSWORD" not in os.environ
     assert len(warnings) == 1 and "chmod 600" in warnings[0]
     assert "s3cret-for-tests" not in warnings[0]
 

@@ -9,6 +9,8 @@ import os
 import stat
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,8 @@ import pytest
 from robots import settings as robot_settings
 from robots.errors import SetupError
 from robots.settings import check_portal_url, env_file_warning, load_settings
+from tests.conftest import Portal
+from tests.robot_runs import roster_rows, start_onboard, write_roster
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -290,3 +294,57 @@ def test_a_symlinked_log_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SetupError, match=r"onboard\.log is a symbolic link"):
         configure_logging(link)
     assert target.read_text() == "keep me\n"
+
+
+# -- the browser's processes --------------------------------------------------------------
+
+
+def _descendants_environments(pid: int, deadline: float) -> dict[str, list[bytes]]:
+    """The environments of the robot's driver (node) and browser processes, read from /proc
+    while they run: polls until both kinds have been read, or the deadline."""
+    import psutil
+
+    seen: dict[str, list[bytes]] = {"driver": [], "browser": []}
+    pause = threading.Event()
+    robot = psutil.Process(pid)
+    while time.monotonic() < deadline and not (seen["driver"] and seen["browser"]):
+        try:
+            children = robot.children(recursive=True)
+        except psutil.NoSuchProcess:
+            break
+        for child in children:
+            try:
+                name = child.name().lower()
+                environ = Path(f"/proc/{child.pid}/environ").read_bytes()
+            except (psutil.NoSuchProcess, OSError):
+                continue  # it ended between the listing and the read
+            kind = "driver" if "node" in name else "browser" if "chrom" in name else None
+            if kind:
+                seen[kind].append(environ)
+        pause.wait(0.05)
+    return seen
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_no_secret_reaches_the_environment_of_the_driver_or_the_browser(
+    portal: Portal, tmp_path: Path
+) -> None:
+    """The admin password exported in the shell and a webhook token in .env are in no
+    environment of the processes the robot starts (/proc/<pid>/environ)."""
+    hook = "http://127.0.0.1:9/hook-token-5bd1e0c7a4"
+    (tmp_path / ".env").write_text(f"NOTIFY_WEBHOOK_URL={hook}\n")
+    (tmp_path / ".env").chmod(0o600)
+    write_roster(tmp_path / "roster.csv", roster_rows(2, prefix="env"))
+    robot = start_onboard(portal, tmp_path, "run", "roster.csv")
+    try:
+        seen = _descendants_environments(robot.pid, time.monotonic() + 120)
+    finally:
+        assert robot.wait(timeout=300) == 0, (tmp_path / "logs" / "000.err").read_text()
+    assert seen["driver"], "the driver process was never seen"
+    assert seen["browser"], "no browser process was seen"
+    for kind, environments in seen.items():
+        for environ in environments:
+            assert portal.password.encode() not in environ, f"the password is in a {kind}'s"
+            assert b"PORTAL_PASSWORD=" not in environ, kind
+            assert b"hook-token-5bd1e0c7a4" not in environ, f"the webhook is in a {kind}'s"

@@ -387,3 +387,13 @@ def test_a_traced_run_with_a_failing_user_leaves_no_password_or_cookie_in_any_fi
     assert files_holding(run_dir, portal.secrets()) == []
     verified = onboard(portal, tmp_path, "verify", str(run_dir))
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_video_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """`--video` is refused before anything starts: its frames could show a generated SIP
+    password or PIN, which no mask covers."""
+    roster = write_roster(tmp_path / "roster.csv", roster_rows(1))
+    done = CliRunner().invoke(app, ["run", str(roster), "--video"])
+    assert done.exit_code == 2
+    words = " ".join(done.output.replace("│", " ").split())  # the error is drawn in a box
+    assert "cannot be masked" in words

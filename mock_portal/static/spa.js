@@ -40,6 +40,11 @@
     return el;
   }
 
+  /* Replaces an element's children, skipping the empty ones a condition left out. */
+  function put(el, ...children) {
+    el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  }
+
   /* A button as a <div role=button>: focusable, and Enter, Space or a click press it. */
   function button(label, onPress, attrs = {}) {
     const el = h("div", Object.assign({ role: "button", tabindex: "0", class: cls("btn") }, attrs), label);
@@ -155,7 +160,7 @@
 
   function frame(...content) {
     const main = h("main", { class: cls("main"), id: newId("main") }, ...content);
-    root.replaceChildren(...topOfPage(), main, chat.element);
+    put(root, ...topOfPage(), main, chat.element);
     chat.placed();
     if (app.flash) {
       announce(main, app.flash, "status");
@@ -337,7 +342,7 @@
       get value() { return select.value; },
       set(v) { select.value = v; },
       setOptions(items, placeholder) {
-        select.replaceChildren(...(placeholder ? [h("option", { value: "" }, placeholder)] : []),
+        put(select, ...(placeholder ? [h("option", { value: "" }, placeholder)] : []),
           ...items.map((o) => h("option", { value: o.value }, o.label)));
       },
       onChange(fn) { select.addEventListener("change", fn); },
@@ -439,7 +444,7 @@
       set: choose,
       setOptions(newItems, newPlaceholder, isDisabled) {
         items = (newPlaceholder ? [{ value: "", label: newPlaceholder }] : []).concat(newItems);
-        list.replaceChildren(...items.map((o) => h("div", {
+        put(list, ...items.map((o) => h("div", {
           role: "option", id: newId("option"), "data-value": o.value, "aria-selected": "false", class: cls("option"),
         }, o.label)));
         current = "";
@@ -506,7 +511,7 @@
       h("p", { class: cls("brand-large"), "aria-hidden": "true" }, "nextiva"),
       h("h1", {}, "Sign in"));
     const main = h("main", { class: cls("main", "narrow") }, card);
-    root.replaceChildren(...[banner()].filter(Boolean), main);
+    put(root, ...[banner()].filter(Boolean), main);
     const messages = h("div", { class: cls("messages") });
     card.append(messages);
     if (notice) announce(messages, notice, "status");
@@ -528,12 +533,12 @@
         app.pendingUsername = body.pending_username;
         app.lastUsername = body.pending_username;
         clearMessages(messages);
-        form.replaceChildren();
+        put(form);
         passwordStep(form, messages);
       });
     }
     form.onsubmit = (event) => { event.preventDefault(); submit(); };
-    form.replaceChildren(username.field, next);
+    put(form, username.field, next);
     username.input.focus();
   }
 
@@ -561,7 +566,7 @@
       });
     }
     form.onsubmit = (event) => { event.preventDefault(); submit(); };
-    form.replaceChildren(
+    put(form, 
       h("input", { type: "text", autocomplete: "username", hidden: true, value: app.pendingUsername || "" }),
       h("p", { class: cls("signing-in-as") }, h("span", { class: cls("clip") }, app.pendingUsername || ""), " ", notYou),
       password.field, signIn);
@@ -631,7 +636,7 @@
       const { ok, body } = await api("GET", `/users?${params}`);
       if (asked !== request || mine !== screenToken) return;
       results.removeAttribute("aria-busy");
-      if (!ok) { results.replaceChildren(h("p", { role: "alert", class: cls("message", "alert") }, body.error || WENT_WRONG)); return; }
+      if (!ok) { put(results, h("p", { role: "alert", class: cls("message", "alert") }, body.error || WENT_WRONG)); return; }
       const rows = body.rows.map((r) => [
         h("a", { href: `/app/people/${r.id}`, class: cls("clip", "name-link") }, r.name),
         r.username, h("span", { class: cls("clip") }, r.email), r.extension, r.phone_number, r.location,
@@ -641,7 +646,7 @@
       setDisabled(previous, body.page <= 1);
       setDisabled(next, body.page >= body.pages);
       const last = body.first + body.rows.length - 1;
-      results.replaceChildren(
+      put(results, 
         ariaTable({ role: "grid", label: "Users", headers: ["Name", "Username", "Email", "Extension", "Phone Number", "Location"], rows }),
         body.rows.length ? null : h("p", { class: cls("empty") }, `No users found${body.query ? ` for “${body.query}”` : ""}.`),
         h("div", { class: cls("pager") },
@@ -838,7 +843,7 @@
     }
 
     function drawProfile(holder) {
-      holder.content.replaceChildren(
+      put(holder.content, 
         facts([
           ["First Name", user.first_name], ["Last Name", user.last_name], ["Username", user.username],
           ["Email", user.email], ["Extension", user.extension], ["Phone Number", user.phone_number || "None"],
@@ -872,7 +877,7 @@
       const save = button("Save", () => saveSection("device", {
         device: kind.value, auth_name: authName.input.value, auth_password: password.input.value,
       }, save), { class: cls("btn", "primary") });
-      holder.content.replaceChildren(kind.field, authName.field, password.field, h("div", { class: cls("actions") }, save));
+      put(holder.content, kind.field, authName.field, password.field, h("div", { class: cls("actions") }, save));
     }
 
     function drawVoicemail(holder) {
@@ -888,7 +893,7 @@
         voicemail_email: email.input.value, send_attachment: attach.input.checked,
       }, save), { class: cls("btn", "primary") });
       form.append(email.field, attach.field, h("div", { class: cls("actions") }, save));
-      holder.content.replaceChildren(
+      put(holder.content, 
         h("div", { class: cls("view-with-edit") },
           facts([
             ["Voicemail to Email", user.voicemail_to_email ? "On" : "Off"],
@@ -906,7 +911,7 @@
       const save = button("Save", () => saveSection("security", {
         authorized_user: authorized.input.checked, security_pin: pin.input.value,
       }, save), { class: cls("btn", "primary") });
-      holder.content.replaceChildren(
+      put(holder.content, 
         authorized.field, pin.field,
         user.has_pin ? h("p", { class: cls("hint") }, "A PIN is set. Leave blank to keep it.") : null,
         h("div", { class: cls("actions") }, save));
@@ -962,7 +967,7 @@
       if (keepTouched) list.querySelectorAll("input[type=checkbox]").forEach((b) => { if (b.checked !== b.defaultChecked) touched.set(b.value, b.checked); });
       query = view.query;
       shown = view.users.map((u) => u.username);
-      list.replaceChildren(...(view.users.length ? view.users.map((u) => {
+      put(list, ...(view.users.length ? view.users.map((u) => {
         const box = checkField("selected", u.label, u.checked, "wrap");
         box.input.value = u.username;
         box.input.defaultChecked = u.checked;
@@ -1025,7 +1030,7 @@
     const element = h("div", { class: cls("chat") }, greeting, panel, bubble);
 
     const showError = (text) => {
-      error.replaceChildren(...(text ? [h("p", { role: "alert" }, text)] : []));
+      put(error, ...(text ? [h("p", { role: "alert" }, text)] : []));
     };
     const post = async (path, payload) => {
       const { ok, body: answer } = await api("POST", path, payload);
@@ -1035,7 +1040,7 @@
     const line = (who, text) => log.append(h("p", { class: cls(`chat-${who}`) }, text));
 
     function startStep() {
-      body.replaceChildren(h("p", {}, "Our experts are here to help."), button("Start Chat", identifyStep, { class: cls("btn", "primary") }));
+      put(body, h("p", {}, "Our experts are here to help."), button("Start Chat", identifyStep, { class: cls("btn", "primary") }));
     }
     function identifyStep() {
       const email = textField("chat_email", "Email", "for", { type: "email", autocomplete: "email" });
@@ -1050,11 +1055,11 @@
           topicStep();
         } catch (e) { if (!(e instanceof Unauthorized)) showError(e.message); }
       };
-      body.replaceChildren(email.field, pin.field, button("Continue", go, { class: cls("btn", "primary") }));
+      put(body, email.field, pin.field, button("Continue", go, { class: cls("btn", "primary") }));
     }
     function topicStep() {
       const [prompt, choices] = topics[level];
-      body.replaceChildren(h("p", {}, prompt), h("div", { class: cls("chat-choices") }, choices.map((choice) => button(choice, async () => {
+      put(body, h("p", {}, prompt), h("div", { class: cls("chat-choices") }, choices.map((choice) => button(choice, async () => {
         try {
           await post(`/chat/${chatId}`, { topic: choice });
           showError("");
@@ -1065,7 +1070,7 @@
       }, { class: cls("btn", "secondary") }))));
     }
     function talkStep() {
-      log.replaceChildren();
+      put(log);
       line("agent", "Taylor, a Nextiva expert, has joined the chat. What can I do for you?");
       const message = h("textarea", { rows: "2", "aria-label": "Message", class: cls("input") });
       const send = async () => {
@@ -1079,7 +1084,7 @@
           showError("");
         } catch (e) { if (!(e instanceof Unauthorized)) showError(e.message); }
       };
-      body.replaceChildren(log, message, button("Send", send, { class: cls("btn", "primary") }));
+      put(body, log, message, button("Send", send, { class: cls("btn", "primary") }));
     }
     startStep();
 

@@ -46,6 +46,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Click's plain help wraps to the terminal; Rich's option table cut option names and
+    # values at 80 columns ('--portal,--porta…', 'retain-on-failu…').
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -55,6 +58,7 @@ RosterArgument = Annotated[
     Path,
     typer.Argument(
         help="The roster CSV, one new hire per row (see examples/roster.csv).",
+        metavar="ROSTER",
         show_default=False,
     ),
 ]
@@ -64,6 +68,7 @@ PortalUrlOption = Annotated[
         "--portal",
         "--portal-url",
         help="The portal's start URL; overrides PORTAL_URL.",
+        metavar="URL",
         show_default=False,
     ),
 ]
@@ -73,7 +78,12 @@ HeadedOption = Annotated[
 SlowMoOption = Annotated[
     int,
     typer.Option(
-        "--slowmo", "--slow-mo", min=0, max=10_000, help="Pause this many ms between actions."
+        "--slowmo",
+        "--slow-mo",
+        min=0,
+        max=10_000,
+        metavar="MS",
+        help="Pause this many ms between actions.",
     ),
 ]
 StrictOption = Annotated[
@@ -206,7 +216,7 @@ def show_roster(roster: Roster, *, strict: bool = False, accepted: bool = True) 
         console().print(line)
 
 
-@app.command()
+@app.command(short_help="Check a roster offline, row by row.")
 def check(
     roster: RosterArgument,
     strict: StrictOption = False,
@@ -227,14 +237,23 @@ def check(
             raise typer.Exit(ExitCode.FAILED)
 
 
-@app.command()
+@app.command(short_help="Run the mock portal on this machine.")
 def portal(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")] = 0,
+    host: Annotated[
+        str, typer.Option(metavar="ADDRESS", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, metavar="N", help="Port; 0 picks a free one.")
+    ] = 0,
     faults: Annotated[
-        str, typer.Option(help="Fault profile: slow pages, errors, expired sessions.")
+        str,
+        typer.Option(
+            metavar="PROFILE", help="Fault profile (slow pages, errors, expired sessions)."
+        ),
     ] = "none",
-    variant: Annotated[str, typer.Option(help="UI variant of the mock portal.")] = "a",
+    variant: Annotated[
+        str, typer.Option(metavar="VARIANT", help="UI variant of the mock portal.")
+    ] = "a",
 ) -> None:
     """Run the mock portal on this machine, for demos and trying the robot safely."""
     with exit_codes():
@@ -249,12 +268,17 @@ OnlyOption = Annotated[
     typer.Option(
         "--only",
         help="Only these usernames of the roster (repeat, or separate with commas).",
+        metavar="USERNAME",
         show_default=False,
     ),
 ]
 TraceOption = Annotated[
     str,
-    typer.Option(help="Playwright traces: on, off, or retain-on-failure (failed users only)."),
+    typer.Option(
+        metavar="[on|off|retain-on-failure]",
+        help="Playwright traces (default: kept for failed users only).",
+        show_default=False,
+    ),
 ]
 # Refused, not removed without a word: a video's frames cannot be masked the way screenshots
 # are, so a generated SIP password or PIN could show in them (see docs/evidence.md).
@@ -262,11 +286,16 @@ VideoOption = Annotated[bool, typer.Option("--video", hidden=True)]
 KeepDaysOption = Annotated[
     int | None,
     typer.Option(
-        "--keep-days", min=0, help="Remove run folders older than N days.", show_default=False
+        "--keep-days",
+        min=0,
+        metavar="N",
+        help="Remove run folders older than N days.",
+        show_default=False,
     ),
 ]
 WorkersOption = Annotated[
-    int, typer.Option("--workers", min=1, max=16, help="Onboard this many users at once.")
+    int,
+    typer.Option("--workers", min=1, max=16, metavar="N", help="Onboard N users at once."),
 ]
 LicenseBatchOption = Annotated[
     int,
@@ -274,6 +303,7 @@ LicenseBatchOption = Annotated[
         "--license-batch",
         min=1,
         max=100,
+        metavar="N",
         help="Assign the licence to this many users per Save on the Assign screen "
         "(1: one user at a time).",
     ),
@@ -288,7 +318,10 @@ ScreenshotsOption = Annotated[
 LogFileOption = Annotated[
     Path | None,
     typer.Option(
-        "--log-file", help="Write the JSON log here instead of stderr.", show_default=False
+        "--log-file",
+        metavar="PATH",
+        help="Write the JSON log here instead of stderr.",
+        show_default=False,
     ),
 ]
 
@@ -347,7 +380,7 @@ def _job(
         raise typer.Exit(code)
 
 
-@app.command()
+@app.command(short_help="Onboard every new hire of the roster.")
 def run(
     roster: RosterArgument,
     portal_url: PortalUrlOption = None,
@@ -390,7 +423,7 @@ def run(
     )
 
 
-@app.command()
+@app.command(short_help="Show what a run would do; writes nothing.")
 def plan(
     roster: RosterArgument,
     portal_url: PortalUrlOption = None,
@@ -401,7 +434,7 @@ def plan(
     _job("plan", roster, portal_url, only=only, trace="off", log_file=log_file)
 
 
-@app.command()
+@app.command(short_help="Onboard the example roster into the mock portal.")
 def demo() -> None:
     """Start the mock portal, onboard examples/roster.csv into it, show where the evidence is."""
     with exit_codes():
@@ -415,7 +448,7 @@ def demo() -> None:
         raise typer.Exit(code)
 
 
-@app.command()
+@app.command(short_help="Check a run's evidence.")
 def verify(
     run_folder: Annotated[
         str, typer.Argument(help="A run id or its folder (recordings/<run-id>).", metavar="RUN")

@@ -263,3 +263,40 @@ def test_markup_in_names_neither_breaks_plan_nor_run(portal: Portal, tmp_path: P
     assert re.search(r"row 3 dana\.smith: .*\(roster: 'Dana \[/b\]Smith'\)", done.stdout)
     created = portal.user("[bold]ada.[b]smith")
     assert created is not None and created["last_name"] == "[/b]Smith"
+
+
+def _help_at_80_columns(*command: str) -> str:
+    env = {**os.environ, "COLUMNS": "80", "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "robots.cli", *command, "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_every_commands_help_reads_whole_in_80_columns() -> None:
+    """At COLUMNS=80 no help is cut: no ellipsis, no line past 80 characters, and every
+    option and its choices spelled out whole."""
+    group = typer.main.get_command(app)
+    commands = getattr(group, "commands", {})
+    for name in ["", *commands]:
+        text = _help_at_80_columns(*([name] if name else []))
+        assert "…" not in text, f"onboard {name} --help cuts:\n{text}"
+        assert "..." not in text.replace("[ARGS]...", ""), f"onboard {name} --help cuts:\n{text}"
+        assert max(len(line) for line in text.splitlines()) <= 80, text
+        command = commands.get(name)
+        for param in getattr(command, "params", []):
+            if getattr(param, "hidden", False):
+                continue
+            for opt in [*param.opts, *getattr(param, "secondary_opts", [])]:
+                if not opt.startswith("-"):
+                    continue
+                whole = rf"(?<![\w-]){re.escape(opt)}(?![\w-])"
+                assert re.search(whole, text), f"onboard {name} --help: {opt} not whole\n{text}"
+    assert "[on|off|retain-on-failure]" in _help_at_80_columns("run")

@@ -377,3 +377,31 @@ def test_banner_and_greeting_faults_show_and_the_greeting_covers_save(
     expect(spa_page.get_by_text("You are using an unsupported browser.")).to_be_visible()
     spa_page.get_by_role("button", name="close", exact=True).click()
     expect(spa_page.get_by_text("You are using an unsupported browser.")).to_have_count(0)
+
+
+@pytest.mark.browser
+def test_chat_with_an_expert_carries_a_request(
+    spa_page: Page, portal_server_c: PortalServer
+) -> None:
+    """Start Chat, identify, pick the topics by keyboard, send a message: the portal has it."""
+    spa_sign_in(spa_page, portal_server_c)
+    spa_page.get_by_role("button", name="Chat With an Expert").click()
+    chat = spa_page.get_by_role("dialog", name="Chat With an Expert")
+    chat.get_by_role("button", name="Start Chat").click()
+    chat.get_by_role("textbox", name="Email").fill("alex@example.com")
+    chat.get_by_role("textbox", name="PIN").fill("12")
+    chat.get_by_role("button", name="Continue").click()
+    expect(chat.get_by_role("alert")).to_have_text("PIN must be 4 digits.")
+    chat.get_by_role("textbox", name="PIN").fill("1234")
+    chat.get_by_role("button", name="Continue").click()
+    for choice in ("Technical Support", "User Setup / Settings", "Something Else"):
+        chat.get_by_role("button", name=choice).press(" ")
+    chat.get_by_role("textbox", name="Message").fill("Please set up call recording for pat.quinn")
+    chat.get_by_role("button", name="Send").click()
+    expect(chat.get_by_role("log")).to_contain_text("Please set up call recording for pat.quinn")
+    chat.get_by_role("button", name="Minimize chat").click()
+    expect(chat).to_be_hidden()
+    [record] = portal_server_c.app.test_client().get("/__mock__/state").get_json()["chats"]
+    assert record["email"] == "alex@example.com"
+    assert record["topics"] == ["Technical Support", "User Setup / Settings", "Something Else"]
+    assert record["messages"] == ["Please set up call recording for pat.quinn"]

@@ -60,12 +60,22 @@ def save_section(page: Page, region: Locator) -> str:
     return outcome.inner_text()
 
 
-def onboard_walk(page: Page, username: str, password: str, *, retry_saves: bool = False) -> None:
-    """The acceptance walk: create, confirm E911, device, voicemail, licence."""
+def onboard_walk(
+    page: Page,
+    username: str,
+    password: str,
+    *,
+    retry_saves: bool = False,
+    greeting: bool = False,
+) -> None:
+    """The acceptance walk: create, confirm E911, device, voicemail, licence.
+
+    `greeting`: the overlap fault is on, so the chat's greeting card pops up and is
+    dismissed first, as a person would.
+    """
     sign_in(page, username, password)
-    dismiss = page.get_by_role("button", name="Dismiss message")
-    if page.locator("body[data-greeting=on]").count():
-        dismiss.click()
+    if greeting:
+        page.get_by_role("button", name="Dismiss message").click()
     open_add_users(page)
     page.get_by_role("textbox", name="First Name").fill("Pat")
     page.get_by_role("textbox", name="Last Name").fill("Quinn")
@@ -143,7 +153,7 @@ def test_acceptance_walk_onboards_a_user(page: Page, portal: Any) -> None:
 def test_flaky_walk_meets_banner_greeting_and_a_failed_save(page: Page, portal: Any) -> None:
     """Under `flaky` (seed 98: the 4th write applies, then fails) the walk sees it and recovers."""
     portal.set_faults("flaky", seed=98, latency_ms=0)
-    onboard_walk(page, portal.username, portal.password, retry_saves=True)
+    onboard_walk(page, portal.username, portal.password, retry_saves=True, greeting=True)
     expect(page.get_by_text("You are using an unsupported browser.")).to_be_visible()
     page.get_by_role("button", name="close", exact=True).click()
     expect(page.get_by_text("You are using an unsupported browser.")).to_have_count(0)
@@ -182,6 +192,30 @@ def test_variant_c_walk_onboards_a_user(browser: Browser, portal_server_c: Porta
     user = next(u for u in snapshot["users"] if u["username"] == "pat.quinn")
     assert_onboarded(user, snapshot["licenses"])
     assert snapshot["counters"]["writes"] == 5 and snapshot["counters"]["errors_injected"] == 0
+
+
+def test_variant_c_flaky_walk_meets_banner_greeting_and_a_failed_save(
+    browser: Browser, portal_server_c: PortalServer
+) -> None:
+    """Variant c under `flaky` (seed 98: the 4th write applies, then fails) as a and b."""
+    config: PortalConfig = portal_server_c.app.config["PORTAL"]
+    oracle = portal_server_c.app.test_client()
+    oracle.post("/__mock__/reset", json={})
+    oracle.post("/__mock__/faults", json={"profile": "flaky", "seed": 98, "latency_ms": 0})
+    context = browser.new_context(base_url=portal_server_c.url)
+    try:
+        page = context.new_page()
+        onboard_walk(
+            page, config.admin_username, config.admin_password, retry_saves=True, greeting=True
+        )
+        expect(page.get_by_text("You are using an unsupported browser.")).to_be_visible()
+    finally:
+        context.close()
+        snapshot = oracle.get("/__mock__/state").get_json()
+        oracle.post("/__mock__/faults", json={"profile": "none"})
+    user = next(u for u in snapshot["users"] if u["username"] == "pat.quinn")
+    assert_onboarded(user, snapshot["licenses"])
+    assert snapshot["counters"]["errors_injected"] == 1
 
 
 def test_expired_session_sends_a_section_save_to_sign_in(page: Page, portal: Any) -> None:

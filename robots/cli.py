@@ -438,7 +438,9 @@ def plan(
 def demo() -> None:
     """Start the mock portal, onboard examples/roster.csv into it, show where the evidence is."""
     with exit_codes():
-        load_env()
+        # The mock's admin account may be set in .env; the job removes every secret from
+        # the environment once the mock has read it, before the browser starts.
+        load_env(secrets=True)
         from robots.jobs import configure_logging
         from robots.jobs import demo as run_demo
 

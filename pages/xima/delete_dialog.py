@@ -10,7 +10,8 @@ from pages.widgets import button, click, text_of
 from pages.xima.answer import perform
 from pages.xima.users import USER_DELETED
 
-_NAMED = re.compile(r"^\s*Delete\s+(?P<name>.+?)\s*\?\s*$")
+# Matched by the browser too: JavaScript has no `(?P<...>)`, so the name is group 1.
+_NAMED = re.compile(r"^\s*Delete\s+(.+?)\s*\?\s*$")
 
 
 class DeleteDialog:
@@ -32,7 +33,7 @@ class DeleteDialog:
         """Whom the dialog asks about: "Nora Quinn" of "Delete Nora Quinn?"."""
         self.dialog.wait_for()
         asked = _NAMED.match(text_of(self.heading))
-        return " ".join(asked["name"].split()) if asked else ""
+        return " ".join(asked[1].split()) if asked else ""
 
     def confirm(self) -> str:
         """Press Delete and wait for the portal's answer; returns its status text."""

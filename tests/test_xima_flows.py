@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from domain.xima import EmergencyAddress, XimaUser
 from flows.steps import ALREADY_DONE, CHANGE, CHANGED, CREATE, CREATED, StepOutcome
-from flows.xima.session import sign_in
+from flows.xima.session import ensure_signed_in, sign_in
 from flows.xima.users import (
     DELETE_PLAN,
     DELETE_STEP,
@@ -34,7 +34,7 @@ from flows.xima.users import (
 from mock_portal.server import PortalServer
 from mock_portal.xima import XimaConfig, create_app
 from pages.xima.users import COLUMNS, UsersPage
-from robots.errors import BusinessError, PortalError, SignInError
+from robots.errors import BusinessError, PortalError, SessionExpiredError, SignInError
 
 ADMIN = "admin@example.com"
 NEW_ADDRESS = "1600 Glenarm Pl, Denver, CO 80202"
@@ -354,6 +354,22 @@ def test_a_save_failing_after_it_applied_is_retried_without_a_duplicate(
     assert retried.action == ALREADY_DONE
     assert len(xima.users_with("nora.quinn@example.com")) == 1
     assert xima.counters()["users_added"] == 1 and xima.counters()["errors_injected"] == 1
+
+
+@pytest.mark.browser
+def test_an_expired_session_is_reported_and_signing_in_again_resumes(
+    signed_in: Page, xima: Oracle
+) -> None:
+    """The portal's expiry is a SessionExpiredError; after signing in again the add goes on."""
+    xima.faults("none", session_idle_seconds=0)
+    with pytest.raises(SessionExpiredError):
+        ensure_user(signed_in, nora(emergency_address=HQ_ADDRESS))
+    assert xima.counters()["writes"] == 0
+
+    xima.faults("none")
+    assert ensure_signed_in(signed_in, xima.url, ADMIN, xima.password) is True
+    assert ensure_user(signed_in, nora(emergency_address=HQ_ADDRESS)).action == CREATED
+    assert ensure_signed_in(signed_in, xima.url, ADMIN, xima.password) is False
 
 
 @pytest.mark.browser

@@ -204,6 +204,7 @@ class Settings(BaseSettings):
             if part:
                 check_portal_url(part)
         return value
+
     # Signs every audit line (HMAC-SHA-256) so `onboard verify` with the same key catches a
     # rewrite of the whole log; see docs/evidence.md.
     evidence_key: SecretStr | None = None

@@ -64,7 +64,7 @@ def holds(portal: Portal, license_name: str, username: str) -> bool:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("variant", ["a", "b"])
+@pytest.mark.parametrize("variant", ["a", "b", "c"])
 def test_onboarding_a_new_hire_completes_every_step(
     signed_in_page: Page, portal_of_variant: Portal
 ) -> None:
@@ -290,7 +290,7 @@ def unassigned(portal: Portal, license_name: str, count: int) -> list[str]:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("variant", ["a", "b"])
+@pytest.mark.parametrize("variant", ["a", "b", "c"])
 def test_one_save_assigns_the_licence_to_a_whole_batch(
     signed_in_page: Page, portal_of_variant: Portal
 ) -> None:

@@ -37,7 +37,7 @@ AVA = NewHire(
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("variant", ["a", "b"])
+@pytest.mark.parametrize("variant", ["a", "b", "c"])
 def test_sign_in_reaches_the_dashboard_of_either_sign_in_kind(signed_in_page: Page) -> None:
     """Two-step (a) and one-step (b) sign-in both end on the dashboard with the admin's menu."""
     expect(DashboardPage(signed_in_page).heading).to_be_visible()

@@ -37,10 +37,12 @@ def _wait_for_saves(portal: Portal, above: int, deadline: float) -> int:
     raise AssertionError(f"the portal saw no save beyond {above} in time")
 
 
+@pytest.mark.parametrize("variant", ["c"])
 def test_a_roster_run_leaves_every_user_complete_and_a_second_run_changes_nothing(
-    portal: Portal, tmp_path: Path
+    portal_of_variant: Portal, tmp_path: Path
 ) -> None:
     """Two users end complete in the portal; the same roster again makes no save at all."""
+    portal = portal_of_variant
     rows = roster_rows(2)
     write_roster(tmp_path / "roster.csv", rows)
 
@@ -90,11 +92,13 @@ def test_a_run_killed_after_each_save_resumes_without_duplicates(
     assert sum(u["username"] == rows[0]["username"] for u in state["users"]) == 1
 
 
+@pytest.mark.parametrize("variant", ["b"])
 def test_a_username_held_by_someone_else_is_refused_and_the_others_go_on(
-    portal: Portal, tmp_path: Path
+    portal_of_variant: Portal, tmp_path: Path
 ) -> None:
     """dana.smith exists with another email: reported as a conflict, left untouched; the
     next row is onboarded."""
+    portal = portal_of_variant
     good = roster_rows(1, prefix="c")[0]
     clash = dict(
         good,
@@ -116,8 +120,12 @@ def test_a_username_held_by_someone_else_is_refused_and_the_others_go_on(
     assert incomplete_users(portal.state(), [good["username"]]) == {}
 
 
-def test_plan_reads_the_portal_and_writes_nothing(portal: Portal, tmp_path: Path) -> None:
+@pytest.mark.parametrize("variant", ["b"])
+def test_plan_reads_the_portal_and_writes_nothing(
+    portal_of_variant: Portal, tmp_path: Path
+) -> None:
     """plan says create for a new hire and already done for a complete one, saving nothing."""
+    portal = portal_of_variant
     rows = roster_rows(2, prefix="p")
     write_roster(tmp_path / "done.csv", rows[:1])
     assert onboard(portal, tmp_path, "run", "done.csv").returncode == 0
@@ -198,12 +206,14 @@ def test_sigterm_finishes_the_step_writes_the_report_and_exits_130(
     assert onboard(portal, tmp_path, "verify", str(run_dir)).returncode == 0
 
 
+@pytest.mark.parametrize("variant", ["c"])
 def test_values_the_portal_does_not_offer_are_refused_before_any_write_and_planned_as_such(
-    portal: Portal, tmp_path: Path
+    portal_of_variant: Portal, tmp_path: Path
 ) -> None:
     """A location and a device the portal lacks pass the offline check; run refuses those
     rows, by row, column and value with the options offered, before creating anyone, and
     without retries; the good row completes. plan says the same."""
+    portal = portal_of_variant
     good, tampa, phone = roster_rows(3, prefix="o")
     tampa["location"] = "Tampa"
     phone["device"] = "Polycom VVX 450"

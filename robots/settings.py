@@ -294,7 +294,9 @@ def env_file_warning(path: Path = ENV_FILE) -> str | None:
 # The settings that are secrets, and the words that make any variable's name one: none of
 # them may reach a child process (the browser driver, Chromium), whose environment other
 # processes of the same user can read in /proc/<pid>/environ, and which crash reporters copy.
-SECRET_NAMES = frozenset({"PORTAL_PASSWORD", "NOTIFY_WEBHOOK_URL", "MOCK_ADMIN_PASSWORD"})
+SECRET_NAMES = frozenset(
+    {"PORTAL_PASSWORD", "NOTIFY_WEBHOOK_URL", "EVIDENCE_KEY", "MOCK_ADMIN_PASSWORD"}
+)
 _SECRET_WORDS = re.compile(
     r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|COOKIE|(?:^|_)(?:KEY|PIN)(?:_|$)", re.IGNORECASE
 )

@@ -26,7 +26,7 @@ test: setup
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy robots pages flows mock_portal
+	$(BIN)/mypy domain robots pages flows mock_portal
 
 reliability: setup
 	$(BIN)/python -m pytest -m reliability -s $(PYTEST_ARGS)

@@ -46,8 +46,8 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
-from mock_portal import create_app
-from mock_portal.config import PortalConfig
+from mock_portal.nextiva import create_app
+from mock_portal.nextiva.config import PortalConfig
 from mock_portal.server import PortalServer
 
 ONBOARD = Path(sys.executable).with_name("onboard")

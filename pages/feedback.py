@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from playwright.sync_api import Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.banner import watch_banner
-from pages.chat import ChatBubble
+from domain.errors import BusinessError, PortalError, SessionExpiredError
+from pages.nextiva.banner import watch_banner
+from pages.nextiva.chat import ChatBubble
 from pages.widgets import with_text_of
-from robots.errors import BusinessError, PortalError, SessionExpiredError
 
 DEFAULT_TIMEOUT_MS = 15_000
 SAVED = "Changes saved."

@@ -22,7 +22,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from robots.errors import BusinessError, PortalError
+from domain.errors import BusinessError, PortalError
 
 _watchers: weakref.WeakKeyDictionary[Page, Callable[[Locator], None]] = weakref.WeakKeyDictionary()
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from robots.errors import SetupError
+from domain.errors import SetupError
 
 # Flags that keep a system Chromium from phoning home: on a closed network each refused
 # connection costs start-up time and log noise.

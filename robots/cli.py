@@ -165,7 +165,7 @@ def say_warning(text: str) -> None:
 @contextmanager
 def exit_codes() -> Iterator[None]:
     """Turn the ways a command can stop into the exit-code convention, with one plain line."""
-    from robots.errors import SetupError, SignInError
+    from domain.errors import SetupError, SignInError
 
     try:
         yield
@@ -258,7 +258,7 @@ def portal(
     """Run the mock portal on this machine, for demos and trying the robot safely."""
     with exit_codes():
         load_env(secrets=True)  # the mock's admin account may be set in .env (MOCK_ADMIN_*)
-        from mock_portal.serve import run
+        from mock_portal.nextiva.serve import run
 
         run(host, port, faults, variant)
 
@@ -462,7 +462,7 @@ def verify(
 
     from rich.markup import escape
 
-    from robots.errors import SetupError
+    from domain.errors import SetupError
     from robots.evidence import signing_key, verify_run
 
     with exit_codes():

@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 
-from robots.errors import SetupError
+from domain.errors import SetupError
 from robots.lock import holder_note, run_lock
 
 log = structlog.get_logger("onboard")

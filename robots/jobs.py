@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from robots.errors import SetupError
+from domain.errors import SetupError
 from robots.lock import open_private_file, run_lock
 from robots.roster import Roster, RosterEntry
 from robots.runner import (
@@ -204,8 +204,8 @@ def demo(out: Console | None = None, roster_path: Path | None = None) -> int:
     """Start the mock portal on a free port, onboard the example roster into it, stop it."""
     from pydantic import SecretStr
 
-    from mock_portal import create_app
-    from mock_portal.config import PortalConfig
+    from mock_portal.nextiva import create_app
+    from mock_portal.nextiva.config import PortalConfig
     from mock_portal.server import PortalServer
     from robots.roster import read_roster
 

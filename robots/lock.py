@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from robots.errors import SetupError
+from domain.errors import SetupError
 
 LOCK_NAME = ".onboard.lock"
 HOLDER_NAME = ".onboard.lock.holder"

@@ -27,8 +27,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from robots.errors import SetupError
-from robots.hire import NewHire, default_username, digits
+from domain.errors import SetupError
+from domain.nextiva import NewHire, default_username, digits
 
 REQUIRED_COLUMNS = ("first_name", "last_name", "email", "location")
 OPTIONAL_COLUMNS = (

@@ -34,15 +34,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from flows.licensing import LICENSE, assign_license, assign_licenses
-from flows.offered import PortalOptions, read_options, unoffered
-from flows.onboard import onboard_user, plan_user
-from flows.session import ensure_signed_in, sign_in
-from flows.steps import StepOutcome, StepPlan
-from flows.users import CREATE_USER, NumberClaims
-from pages.widgets import on_use
-from robots.browser import launch_options
-from robots.errors import (
+from domain.errors import (
     BusinessError,
     ConflictError,
     PortalError,
@@ -50,6 +42,14 @@ from robots.errors import (
     SetupError,
     SignInError,
 )
+from domain.steps import StepOutcome, StepPlan
+from flows.nextiva.licensing import LICENSE, assign_license, assign_licenses
+from flows.nextiva.offered import PortalOptions, read_options, unoffered
+from flows.nextiva.onboard import onboard_user, plan_user
+from flows.nextiva.session import ensure_signed_in, sign_in
+from flows.nextiva.users import CREATE_USER, NumberClaims
+from pages.widgets import on_use
+from robots.browser import launch_options
 from robots.evidence import (
     AuditEvent,
     EvidenceRecorder,

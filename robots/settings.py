@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from robots.errors import SetupError
+from domain.errors import SetupError
 
 ENV_FILE = Path(".env")
 

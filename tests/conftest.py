@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from mock_portal import create_app
-from mock_portal.config import PortalConfig
+from mock_portal.nextiva import create_app
+from mock_portal.nextiva.config import PortalConfig
 from mock_portal.server import PortalServer
 from robots.browser import launch_options
 
@@ -129,7 +129,7 @@ def portal_of_variant(variant: str, request: pytest.FixtureRequest) -> Portal:
 @pytest.fixture
 def signed_in_page(page: Any, portal_of_variant: Portal) -> Any:
     """pytest-playwright's page, signed in to the portal of `variant` through the robot's flow."""
-    from flows.session import sign_in
+    from flows.nextiva.session import sign_in
 
     sign_in(page, portal_of_variant.url, portal_of_variant.username, portal_of_variant.password)
     return page

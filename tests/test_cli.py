@@ -147,7 +147,7 @@ def test_portal_runs_the_mock_portal_with_the_given_options(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """`onboard portal` loads .env (the mock's admin account) and hands host, port, faults
-    and variant to mock_portal.serve.run."""
+    and variant to mock_portal.nextiva.serve.run."""
     monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if "MOCK" not in k})
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("MOCK_ADMIN_NAME=Pat Admin\n")
@@ -157,9 +157,9 @@ def test_portal_runs_the_mock_portal_with_the_given_options(
     def run(host: str, port: int, faults: str, variant: str) -> None:
         calls.append((host, port, faults, variant, os.environ.get("MOCK_ADMIN_NAME", "")))
 
-    serve = types.ModuleType("mock_portal.serve")
+    serve = types.ModuleType("mock_portal.nextiva.serve")
     serve.run = run  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "mock_portal.serve", serve)
+    monkeypatch.setitem(sys.modules, "mock_portal.nextiva.serve", serve)
     cli.load_env.cache_clear()
     try:
         assert runner.invoke(app, ["portal"]).exit_code == ExitCode.OK

@@ -8,15 +8,15 @@ from typing import Any, cast
 import pytest
 from playwright.sync_api import Page
 
-from flows.device import set_up_device
-from flows.licensing import assign_license, assign_licenses
-from flows.onboard import onboard_user, plan_user
-from flows.session import ensure_signed_in
-from flows.steps import STEPS, StepOutcome
-from flows.users import create_user
+from domain.errors import BusinessError, ConflictError, PortalError, SessionExpiredError
+from domain.nextiva import NewHire
+from domain.steps import STEPS, StepOutcome
+from flows.nextiva.device import set_up_device
+from flows.nextiva.licensing import assign_license, assign_licenses
+from flows.nextiva.onboard import onboard_user, plan_user
+from flows.nextiva.session import ensure_signed_in
+from flows.nextiva.users import create_user
 from mock_portal.server import PortalServer
-from robots.errors import BusinessError, ConflictError, PortalError, SessionExpiredError
-from robots.hire import NewHire
 from tests.conftest import Portal
 
 NIA = NewHire(

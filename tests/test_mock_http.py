@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from mock_portal import create_app
-from mock_portal.config import PortalConfig
-from mock_portal.runtime import current_portal
+from mock_portal.nextiva import create_app
+from mock_portal.nextiva.config import PortalConfig
+from mock_portal.nextiva.runtime import current_portal
 
 PASSWORD = "correct-horse-battery"
 ADMIN = "admin@example.com"

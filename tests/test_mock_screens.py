@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from mock_portal import create_app
-from mock_portal.config import PortalConfig
+from mock_portal.nextiva import create_app
+from mock_portal.nextiva.config import PortalConfig
 from mock_portal.server import PortalServer
 
 pytestmark = pytest.mark.browser

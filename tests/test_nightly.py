@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from robots.errors import SetupError
+from domain.errors import SetupError
 from robots.housekeeping import notify, prune_runs
 from robots.lock import run_lock
 

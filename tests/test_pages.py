@@ -11,21 +11,21 @@ from typing import ClassVar
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from flows.navigate import open_user_page, open_users_overview
-from flows.session import sign_in
-from pages.account_menu import AccountMenu
-from pages.assign_license import AssignLicensePage
-from pages.create_user import CreateUserPage
-from pages.dashboard import DashboardPage
+from domain.errors import BusinessError, PortalError, SessionExpiredError, SignInError
+from domain.nextiva import NewHire
+from flows.nextiva.navigate import open_user_page, open_users_overview
+from flows.nextiva.session import sign_in
 from pages.feedback import perform, prepare
-from pages.licensing import LicensingPage
-from pages.my_account import MyAccountPage
-from pages.top_menu import TopMenu
-from pages.user_page import UserPage, VoicemailSettings
-from pages.users_overview import UsersOverviewPage
+from pages.nextiva.account_menu import AccountMenu
+from pages.nextiva.assign_license import AssignLicensePage
+from pages.nextiva.create_user import CreateUserPage
+from pages.nextiva.dashboard import DashboardPage
+from pages.nextiva.licensing import LicensingPage
+from pages.nextiva.my_account import MyAccountPage
+from pages.nextiva.top_menu import TopMenu
+from pages.nextiva.user_page import UserPage, VoicemailSettings
+from pages.nextiva.users_overview import UsersOverviewPage
 from pages.widgets import Dropdown, click, labelled_value
-from robots.errors import BusinessError, PortalError, SessionExpiredError, SignInError
-from robots.hire import NewHire
 from tests.conftest import ADMIN_NAME, Portal
 
 GRACE = NewHire(

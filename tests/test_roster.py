@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from robots.errors import SetupError
-from robots.hire import DEFAULT_DEVICE, DEFAULT_LICENSE, DEFAULT_PACKAGE
+from domain.errors import SetupError
+from domain.nextiva import DEFAULT_DEVICE, DEFAULT_LICENSE, DEFAULT_PACKAGE
 from robots.roster import Roster, RosterProblem, read_roster, spreadsheet_safe
 
 ROSTERS = Path(__file__).parent / "rosters"

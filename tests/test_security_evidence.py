@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from mock_portal import create_app
-from mock_portal.config import PortalConfig
+from mock_portal.nextiva import create_app
+from mock_portal.nextiva.config import PortalConfig
 from mock_portal.server import PortalServer
 from robots.cli import app
 from robots.evidence import (

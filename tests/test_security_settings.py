@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from domain.errors import SetupError
 from robots import settings as robot_settings
-from robots.errors import SetupError
 from robots.settings import check_portal_url, env_file_warning, load_settings
 from tests.conftest import Portal
 from tests.robot_runs import roster_rows, start_onboard, write_roster

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from robots.errors import SetupError
+from domain.errors import SetupError
 from robots.settings import check_portal_url, env_file_warning, is_loopback, load_settings
 
 PASSWORD = "correct-horse-battery-staple"

@@ -19,8 +19,9 @@ import pytest
 from playwright.sync_api import Page
 from pydantic import ValidationError
 
+from domain.errors import BusinessError, PortalError, SessionExpiredError, SignInError
+from domain.steps import ALREADY_DONE, CHANGE, CHANGED, CREATE, CREATED, StepOutcome
 from domain.xima import EmergencyAddress, XimaUser
-from flows.steps import ALREADY_DONE, CHANGE, CHANGED, CREATE, CREATED, StepOutcome
 from flows.xima.session import ensure_signed_in, sign_in
 from flows.xima.users import (
     DELETE_PLAN,
@@ -34,7 +35,6 @@ from flows.xima.users import (
 from mock_portal.server import PortalServer
 from mock_portal.xima import XimaConfig, create_app
 from pages.xima.users import COLUMNS, UsersPage
-from robots.errors import BusinessError, PortalError, SessionExpiredError, SignInError
 
 ADMIN = "admin@example.com"
 NEW_ADDRESS = "1600 Glenarm Pl, Denver, CO 80202"

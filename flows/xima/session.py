@@ -11,9 +11,9 @@ from __future__ import annotations
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
+from domain.errors import BusinessError, PortalError, SignInError
 from pages.xima.answer import DEFAULT_TIMEOUT_MS, prepare
 from pages.xima.sign_in import SignInPage, origin_of
-from robots.errors import BusinessError, PortalError, SignInError
 
 
 def sign_in(

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
-from domain.xima import DELETE, LABELS, FieldValue, XimaUser
-from flows.steps import (
+from domain.errors import BusinessError, PortalError, RobotError, SessionExpiredError
+from domain.steps import (
     ALREADY_DONE,
     CHANGE,
     CHANGED,
@@ -30,11 +30,11 @@ from flows.steps import (
     StepPlan,
     Witness,
 )
+from domain.xima import DELETE, LABELS, FieldValue, XimaUser
 from pages.xima.answer import sign_in_heading
 from pages.xima.delete_dialog import DeleteDialog
 from pages.xima.user_form import UserFormPage
 from pages.xima.users import UserRow, UsersPage
-from robots.errors import BusinessError, PortalError, RobotError, SessionExpiredError
 
 USER_STEP = "user"
 DELETE_STEP = "delete user"

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from playwright.sync_api import Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from domain.errors import BusinessError, PortalError, SessionExpiredError
 from pages.widgets import with_text_of
-from robots.errors import BusinessError, PortalError, SessionExpiredError
 
 DEFAULT_TIMEOUT_MS = 15_000
 SIGN_IN_HEADING = "Sign In"

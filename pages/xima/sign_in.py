@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page
 
+from domain.errors import PortalError, SignInError
 from pages.widgets import button, click, text_of
 from pages.xima.answer import SIGN_IN_FIELD, perform
 from pages.xima.users import HEADING as USERS_HEADING
-from robots.errors import PortalError, SignInError
 
 INVALID_CREDENTIALS = "Invalid email or password."
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -23,6 +23,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 from pydantic import SecretStr
 
+from domain.errors import PortalError
 from domain.xima import LABELS, SCOPES, EmergencyAddress, FieldValue, phone_digits
 from pages.widgets import (
     Dropdown,
@@ -35,7 +36,6 @@ from pages.widgets import (
 )
 from pages.xima.answer import perform
 from pages.xima.users import USER_ADDED, USER_UPDATED
-from robots.errors import PortalError
 
 ADD_HEADING = "Add User"
 EDIT_HEADING = "Edit User"

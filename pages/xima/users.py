@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from domain.errors import PortalError, SessionExpiredError
 from pages.widgets import (
     button,
     click,
@@ -24,7 +25,6 @@ from pages.widgets import (
     with_text_of,
 )
 from pages.xima.answer import perform, sign_in_heading
-from robots.errors import PortalError, SessionExpiredError
 
 HEADING = "Users"
 COLUMNS = ("Name", "Extension", "Email", "Department", "Site", "Scope")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mock_portal import create_app
-from mock_portal.config import PortalConfig
+from mock_portal.nextiva import create_app
+from mock_portal.nextiva.config import PortalConfig
 from mock_portal.server import PortalServer
 
 

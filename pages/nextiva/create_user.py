@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from pages.e911_address import HEADING as E911_HEADING
+from domain.errors import BusinessError, PortalError
+from domain.nextiva import NewHire, digits
 from pages.feedback import perform
+from pages.nextiva.e911_address import HEADING as E911_HEADING
 from pages.widgets import Dropdown, button, click, set_checked
-from robots.errors import BusinessError, PortalError
-from robots.hire import NewHire, digits
 
 HEADING = "Create User"
 WELCOME_EMAIL = "Send a Welcome email with login credentials to the user"

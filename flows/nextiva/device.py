@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from flows.navigate import open_user_page, step_errors
-from flows.steps import ALREADY_DONE, CHANGED, NoWitness, StepOutcome, Witness
-from robots.hire import NewHire
+from domain.nextiva import NewHire
+from domain.steps import ALREADY_DONE, CHANGED, NoWitness, StepOutcome, Witness
+from flows.nextiva.navigate import open_user_page, step_errors
 
 DEVICE = "device"
 

@@ -19,9 +19,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from mock_portal.runtime import current_portal
+from mock_portal.nextiva.runtime import current_portal
+from mock_portal.nextiva.web import SESSION_EXPIRED, start_url, wants_json
 from mock_portal.sessions import regenerate
-from mock_portal.web import SESSION_EXPIRED, start_url, wants_json
 
 bp = Blueprint("auth", __name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Page
 
 from pages.feedback import reach
-from pages.licensing import LicensingPage
+from pages.nextiva.licensing import LicensingPage
 from pages.widgets import click
 
 HEADING = "My Account Overview"

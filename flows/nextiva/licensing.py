@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from playwright.sync_api import Page
 
-from flows.navigate import menus_at_hand, named_errors, step_errors
-from flows.steps import (
+from domain.errors import BusinessError
+from domain.nextiva import NewHire
+from domain.steps import (
     ALREADY_DONE,
     CHANGED,
     BatchWitness,
@@ -23,12 +24,11 @@ from flows.steps import (
     StepOutcome,
     Witness,
 )
-from pages.account_menu import AccountMenu
-from pages.assign_license import AssignLicensePage
-from pages.licensing import LicensingPage
-from pages.my_account import MyAccountPage
-from robots.errors import BusinessError
-from robots.hire import NewHire
+from flows.nextiva.navigate import menus_at_hand, named_errors, step_errors
+from pages.nextiva.account_menu import AccountMenu
+from pages.nextiva.assign_license import AssignLicensePage
+from pages.nextiva.licensing import LicensingPage
+from pages.nextiva.my_account import MyAccountPage
 
 LICENSE = "license"
 

@@ -7,7 +7,7 @@ four digits never collides with one already in use.
 
 from __future__ import annotations
 
-from mock_portal.store import (
+from mock_portal.nextiva.store import (
     Address,
     Device,
     License,

@@ -16,7 +16,7 @@ import ipaddress
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from mock_portal.runtime import current_portal
+from mock_portal.nextiva.runtime import current_portal
 
 bp = Blueprint("oracle", __name__, url_prefix="/__mock__")
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page
 
+from domain.errors import PortalError
 from pages.feedback import open_screen
 from pages.widgets import (
     button,
@@ -17,7 +18,6 @@ from pages.widgets import (
     wait_until_idle,
     with_text_of,
 )
-from robots.errors import PortalError
 
 HEADING = "Users Overview"
 COLUMNS = ("Name", "Username", "Email", "Extension", "Phone Number", "Location")

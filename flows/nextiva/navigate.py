@@ -18,21 +18,21 @@ from dataclasses import dataclass
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
-from flows.session import start_url
-from pages.dashboard import DashboardPage
-from pages.feedback import ensure_prepared
-from pages.sign_in import SignInPage
-from pages.top_menu import TopMenu
-from pages.user_page import UserPage
-from pages.users_overview import UserRow, UsersOverviewPage
-from robots.errors import (
+from domain.errors import (
     BusinessError,
     ConflictError,
     PortalError,
     RobotError,
     SessionExpiredError,
 )
-from robots.hire import NewHire
+from domain.nextiva import NewHire
+from flows.nextiva.session import start_url
+from pages.feedback import ensure_prepared
+from pages.nextiva.dashboard import DashboardPage
+from pages.nextiva.sign_in import SignInPage
+from pages.nextiva.top_menu import TopMenu
+from pages.nextiva.user_page import UserPage
+from pages.nextiva.users_overview import UserRow, UsersOverviewPage
 
 
 @dataclass(frozen=True)

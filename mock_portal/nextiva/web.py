@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from mock_portal.runtime import current_portal
+from mock_portal.nextiva.runtime import current_portal
 
 SOMETHING_WENT_WRONG = "Something went wrong. Please try again."
 SESSION_EXPIRED = "Your session has expired. Please sign in again."

@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page
 
-from pages.dashboard import HEADING as DASHBOARD_HEADING
+from domain.errors import PortalError, SignInError
 from pages.feedback import perform, sign_in_field
+from pages.nextiva.dashboard import HEADING as DASHBOARD_HEADING
 from pages.widgets import button, click
-from robots.errors import PortalError, SignInError
 
 INVALID_CREDENTIALS = "Invalid username or password."
 _DEFAULT_PORTS = {"http": 80, "https": 443}

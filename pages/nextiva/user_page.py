@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page
 
-from pages.e911_address import HEADING as E911_HEADING
 from pages.feedback import open_screen, perform
+from pages.nextiva.e911_address import HEADING as E911_HEADING
 from pages.widgets import Dropdown, button, click, labelled_value, named, set_checked, text_lines
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
-from mock_portal.seed import DEVICE_MODELS, TIME_ZONES
-from mock_portal.store import Address, Store, User, format_phone
+from mock_portal.nextiva.seed import DEVICE_MODELS, TIME_ZONES
+from mock_portal.nextiva.store import Address, Store, User, format_phone
 
 USERNAME = re.compile(r"^[A-Za-z0-9.\-:\[\]]+$")
 AUTH_NAME = re.compile(r"^[A-Za-z0-9._\-]+$")

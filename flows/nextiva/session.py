@@ -19,10 +19,10 @@ import structlog
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
-from pages.dashboard import DashboardPage
+from domain.errors import BusinessError, PortalError, SignInError
 from pages.feedback import DEFAULT_TIMEOUT_MS, ensure_prepared, prepare, timeout_of
-from pages.sign_in import SignInPage, origin_of
-from robots.errors import BusinessError, PortalError, SignInError
+from pages.nextiva.dashboard import DashboardPage
+from pages.nextiva.sign_in import SignInPage, origin_of
 
 log = structlog.get_logger("onboard")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from pages.account_menu import AccountMenu
 from pages.feedback import open_screen
-from pages.top_menu import TopMenu
+from pages.nextiva.account_menu import AccountMenu
+from pages.nextiva.top_menu import TopMenu
 from pages.widgets import click
 
 HEADING = "Nextiva Voice Admin Dashboard"

@@ -8,8 +8,8 @@ import secrets
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from mock_portal.runtime import current_portal
-from mock_portal.web import error_response
+from mock_portal.nextiva.runtime import current_portal
+from mock_portal.nextiva.web import error_response
 
 bp = Blueprint("dashboard", __name__)
 

@@ -9,11 +9,11 @@ from typing import TypeVar
 
 from flask import current_app
 
-from mock_portal.config import PortalConfig
 from mock_portal.faults import Faults, WriteOutcome
-from mock_portal.seed import seed_data
+from mock_portal.nextiva.config import PortalConfig
+from mock_portal.nextiva.seed import seed_data
+from mock_portal.nextiva.store import Store
 from mock_portal.sessions import MemorySessionInterface
-from mock_portal.store import Store
 
 T = TypeVar("T")
 EXTENSION_KEY = "mock_portal"

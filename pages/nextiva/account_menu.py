@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Locator, Page
 
 from pages.feedback import open_screen
-from pages.top_menu import menu_entry, open_menu
+from pages.nextiva.top_menu import menu_entry, open_menu
 from pages.widgets import click, text_of
 
 # The robot does not know the admin's display name, so the button is found as PORTAL.md

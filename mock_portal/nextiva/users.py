@@ -18,11 +18,11 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from mock_portal import rules
-from mock_portal.runtime import MockPortal, current_portal
-from mock_portal.seed import DEVICE_MODELS, TIME_ZONES
-from mock_portal.store import Device, Store, User, format_phone
-from mock_portal.web import CHANGES_SAVED, error_response, wants_fragment
+from mock_portal.nextiva import rules
+from mock_portal.nextiva.runtime import MockPortal, current_portal
+from mock_portal.nextiva.seed import DEVICE_MODELS, TIME_ZONES
+from mock_portal.nextiva.store import Device, Store, User, format_phone
+from mock_portal.nextiva.web import CHANGES_SAVED, error_response, wants_fragment
 
 bp = Blueprint("users", __name__)
 

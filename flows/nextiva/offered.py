@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Page
 
-from flows.licensing import open_assign
-from flows.navigate import named_errors, open_users_overview
-from pages.create_user import CreateUserPage
-from pages.user_page import UserPage
+from domain.nextiva import NewHire
+from flows.nextiva.licensing import open_assign
+from flows.nextiva.navigate import named_errors, open_users_overview
+from pages.nextiva.create_user import CreateUserPage
+from pages.nextiva.user_page import UserPage
 from pages.widgets import not_offered, pick_offered
-from robots.hire import NewHire
 
 READING = "reading the portal's options"
 

@@ -13,7 +13,10 @@ from collections.abc import Sequence
 
 from playwright.sync_api import Page
 
-from flows.navigate import (
+from domain.errors import BusinessError, ConflictError, PortalError
+from domain.nextiva import NewHire, digits
+from domain.steps import ALREADY_DONE, CHANGED, CREATED, NoWitness, StepOutcome, Witness
+from flows.nextiva.navigate import (
     conflict,
     differences,
     find_user,
@@ -21,11 +24,8 @@ from flows.navigate import (
     remember_user_page,
     step_errors,
 )
-from flows.steps import ALREADY_DONE, CHANGED, CREATED, NoWitness, StepOutcome, Witness
-from pages.create_user import CreateUserPage
-from pages.e911_address import E911AddressPage
-from robots.errors import BusinessError, ConflictError, PortalError
-from robots.hire import NewHire, digits
+from pages.nextiva.create_user import CreateUserPage
+from pages.nextiva.e911_address import E911AddressPage
 
 CREATE_USER = "create user"
 E911_ADDRESS = "E911 address"

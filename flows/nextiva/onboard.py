@@ -12,10 +12,8 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page
 
-from flows.device import DEVICE, set_up_device
-from flows.licensing import LICENSE, assign_license, observe_license
-from flows.navigate import differences, find_user, open_user_page, step_errors
-from flows.steps import (
+from domain.nextiva import NewHire
+from domain.steps import (
     ALREADY_DONE,
     BLOCKED,
     CHANGE,
@@ -25,9 +23,11 @@ from flows.steps import (
     StepPlan,
     Witness,
 )
-from flows.users import CREATE_USER, E911_ADDRESS, NumberClaims, confirm_e911, create_user
-from flows.voicemail import VOICEMAIL, same, set_voicemail, wanted_settings
-from robots.hire import NewHire
+from flows.nextiva.device import DEVICE, set_up_device
+from flows.nextiva.licensing import LICENSE, assign_license, observe_license
+from flows.nextiva.navigate import differences, find_user, open_user_page, step_errors
+from flows.nextiva.users import CREATE_USER, E911_ADDRESS, NumberClaims, confirm_e911, create_user
+from flows.nextiva.voicemail import VOICEMAIL, same, set_voicemail, wanted_settings
 
 LATER_STEPS = (E911_ADDRESS, DEVICE, VOICEMAIL, LICENSE)
 Step = Callable[[Page, NewHire, Witness | None], StepOutcome]

@@ -7,8 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from mock_portal.runtime import InjectedFailure
-from mock_portal.web import SOMETHING_WENT_WRONG, error_response
+from mock_portal.nextiva.runtime import InjectedFailure
+from mock_portal.nextiva.web import SOMETHING_WENT_WRONG, error_response
 
 FORGED_FORM = (
     "This form has expired or did not come from the portal. Reload the page and try again."

@@ -18,12 +18,12 @@ from flask import Blueprint, Response, abort, g, jsonify, render_template, reque
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
-from mock_portal import account, auth, dashboard, users
-from mock_portal.runtime import current_portal
-from mock_portal.seed import DEVICE_MODELS, TIME_ZONES
+from mock_portal.nextiva import account, auth, dashboard, users
+from mock_portal.nextiva.runtime import current_portal
+from mock_portal.nextiva.seed import DEVICE_MODELS, TIME_ZONES
+from mock_portal.nextiva.store import User, format_phone
+from mock_portal.nextiva.web import CHANGES_SAVED, SESSION_EXPIRED, error_response
 from mock_portal.sessions import regenerate
-from mock_portal.store import User, format_phone
-from mock_portal.web import CHANGES_SAVED, SESSION_EXPIRED, error_response
 
 bp = Blueprint("spa", __name__)
 

@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from mock_portal.runtime import current_portal
-from mock_portal.store import License, Store
-from mock_portal.web import CHANGES_SAVED, wants_fragment
+from mock_portal.nextiva.runtime import current_portal
+from mock_portal.nextiva.store import License, Store
+from mock_portal.nextiva.web import CHANGES_SAVED, wants_fragment
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

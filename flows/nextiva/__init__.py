@@ -1,0 +1,1 @@
+"""Business steps of onboarding a hire into Nextiva Voice, each observing before it acts."""

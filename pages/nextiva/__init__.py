@@ -1,0 +1,1 @@
+"""Page objects of the Nextiva Voice admin portal: one class per screen (PORTAL.md)."""

@@ -1,13 +1,21 @@
-"""What every business step shares: its outcome, its plan, and the evidence hooks."""
+"""What every business step shares: the Step protocol, its outcome and plan, the session it
+works in, and the evidence hooks.
+
+A portal lists its steps once, in order (`flows/<portal>/__init__.py`); `apply_steps` and
+`plan_steps` are the one loop that runs or plans them, and the runner reads the same list.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from playwright.sync_api import Page
 
+# Nextiva's step names in order (its package lists the steps themselves).
 STEPS = ("create user", "E911 address", "device", "voicemail", "license")
 
 CREATED = "created"
@@ -97,3 +105,196 @@ class NoBatchWitness:
 
     def after_steps(self, page: Page, outcomes: Mapping[str, StepOutcome]) -> None:
         """Record nothing."""
+
+
+class Claims:
+    """Run-wide claims on values the portal offers to whoever asks first (free numbers).
+
+    Two workers filling a form for the same area at once are offered the same free values;
+    each takes the first that no other worker of the run has claimed, instead of both taking
+    the first and one being refused. Shared by every session of a run.
+    """
+
+    def __init__(self, normalise: Callable[[str], str] = lambda value: value) -> None:
+        self._lock = threading.Lock()
+        self._chosen: set[str] = set()
+        self._normalise = normalise
+
+    def pick(self, offered: Sequence[str]) -> str:
+        """The first offered value nobody in this run has claimed (else the first)."""
+        with self._lock:
+            for value in offered:
+                if self._normalise(value) not in self._chosen:
+                    self._chosen.add(self._normalise(value))
+                    return value
+        return offered[0]
+
+
+@dataclass
+class Session:
+    """One signed-in page and what belongs to it, passed explicitly to every step.
+
+    `page` is the browser tab; `shared` is what the run's sessions share (claims on free
+    numbers, made once per run by the portal); `notes` is what the last step left open on
+    this page, for the next step to continue from (a step writes and reads its own keys;
+    it is cleared whenever a step fails, since the screen is then no longer known).
+    """
+
+    page: Page
+    shared: Any = None
+    notes: dict[str, object] = field(default_factory=dict)
+
+    def forget(self) -> None:
+        """The screen is no longer known (after an error): nothing is continued from it."""
+        self.notes.clear()
+
+
+R = TypeVar("R")
+
+
+@dataclass
+class BatchOutcome(Generic[R]):
+    """What one save for several records did: outcomes by record key, and the records it
+    could not serve together, each to be applied on its own."""
+
+    done: dict[str, StepOutcome] = field(default_factory=dict)
+    one_by_one: list[R] = field(default_factory=list)
+
+
+class Step(Protocol[R]):
+    """One business step of a portal, as data: the runner and `plan` read only this.
+
+    `observe` looks and says what `apply` would do (it writes nothing); `apply` looks again
+    and changes only what differs, so it may be called again after any failure. A step
+    with `batch` also has `apply_batch`, one save for several records (the runner gathers
+    them when the admin allows batches); an `exclusive` step's screen is used by one worker
+    of a run at a time (it saves the state of rows other workers may be changing); a
+    `destructive` step removes something, and counts against the deletion guard.
+    `blocks_later`: when its plan is "create" or "conflict", the later steps cannot be
+    observed yet and are planned as blocked.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def batch(self) -> bool: ...
+
+    @property
+    def exclusive(self) -> bool: ...
+
+    @property
+    def destructive(self) -> bool: ...
+
+    @property
+    def blocks_later(self) -> bool: ...
+
+    def applies_to(self, record: R) -> bool:
+        """Whether this record goes through the step at all."""
+        ...
+
+    def observe(self, session: Session, record: R) -> StepPlan:
+        """What `apply` would do for `record`. Saves nothing."""
+        ...
+
+    def apply(self, session: Session, record: R, witness: Witness) -> StepOutcome:
+        """Do the step for `record` (only what differs)."""
+        ...
+
+    def apply_batch(
+        self, session: Session, records: Sequence[R], witness: BatchWitness
+    ) -> BatchOutcome[R]:
+        """Do the step for several records with one save (only for `batch` steps)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FlowStep(Generic[R]):
+    """A `Step` made of a flow's functions: the way a portal package lists its steps."""
+
+    name: str
+    observe_with: Callable[[Session, R], StepPlan]
+    apply_with: Callable[[Session, R, Witness], StepOutcome]
+    when: Callable[[R], bool] | None = None
+    batch_with: Callable[[Session, Sequence[R], BatchWitness], BatchOutcome[R]] | None = None
+    exclusive: bool = False
+    destructive: bool = False
+    blocks_later: bool = False
+
+    @property
+    def batch(self) -> bool:
+        return self.batch_with is not None
+
+    def applies_to(self, record: R) -> bool:
+        return self.when is None or self.when(record)
+
+    def observe(self, session: Session, record: R) -> StepPlan:
+        return self.observe_with(session, record)
+
+    def apply(self, session: Session, record: R, witness: Witness) -> StepOutcome:
+        return self.apply_with(session, record, witness)
+
+    def apply_batch(
+        self, session: Session, records: Sequence[R], witness: BatchWitness
+    ) -> BatchOutcome[R]:
+        if self.batch_with is None:
+            raise TypeError(f"the step {self.name!r} does not batch")
+        return self.batch_with(session, records, witness)
+
+
+StepCall = Callable[[], StepOutcome]
+# Runs one step's call (the runner's retries, the stop check); the default calls it once.
+Attempt = Callable[["Step[Any]", StepCall], StepOutcome]
+
+
+def once(_step: Step[Any], call: StepCall) -> StepOutcome:
+    """Run the call once: no retry."""
+    return call()
+
+
+def apply_steps(
+    steps: Sequence[Step[R]],
+    session: Session,
+    record: R,
+    witness: Witness | None = None,
+    *,
+    attempt: Attempt = once,
+    defer: Callable[[Step[R]], bool] = lambda _step: False,
+) -> list[StepOutcome]:
+    """Apply every step that applies to `record`, in order; returns what each did.
+
+    Stops at the first step `defer` names (left for a batch): the caller does it and the
+    steps after it. Raises the first step's error.
+    """
+    witness = witness or NoWitness()
+    outcomes: list[StepOutcome] = []
+    for step in steps:
+        if not step.applies_to(record):
+            continue
+        if defer(step):
+            break
+        outcomes.append(attempt(step, functools.partial(step.apply, session, record, witness)))
+    return outcomes
+
+
+def plan_steps(steps: Sequence[Step[R]], session: Session, record: R) -> list[StepPlan]:
+    """What `apply_steps` would do for `record`, step by step. Observes only.
+
+    After a step that blocks later ones plans "create" or "conflict", the later steps are
+    planned as blocked: what they would find does not exist yet.
+    """
+    plans: list[StepPlan] = []
+    blocked: str | None = None
+    for step in steps:
+        if not step.applies_to(record):
+            continue
+        if blocked is not None:
+            plans.append(StepPlan(step.name, BLOCKED, blocked))
+            continue
+        plan = step.observe(session, record)
+        plans.append(plan)
+        if step.blocks_later and plan.action == CREATE:
+            blocked = f"after {step.name}"
+        elif step.blocks_later and plan.action == CONFLICT:
+            blocked = f"{step.name}: conflict"
+    return plans

@@ -1,4 +1,4 @@
-"""Reading the roster: the CSV of new hires an admin prepares, checked before any browser starts.
+"""Reading the roster: the CSV of users an admin prepares, checked before any browser starts.
 
 The roster is a spreadsheet export, so this module forgives what spreadsheets do (a UTF-8
 byte-order mark, Windows-1252 from Excel, "First Name" for `first_name`, stray spaces,
@@ -7,15 +7,16 @@ unknown columns, values the portal would refuse, the same person twice, and cell
 spreadsheet would run as a formula. Each refusal names the row (as a spreadsheet shows it:
 the header is row 1), the column and the reason in plain words; the other rows stay.
 
-Columns: first_name, last_name, email, location (required); username, phone_number,
-extension, package, device, voicemail_to_email, send_attachment, license, welcome_email
-(optional; an empty cell takes the default). A license cell of "none" assigns no licence.
+The columns, the record a row becomes and what must be unique are the portal's
+(`PortalKind.columns`, see docs/architecture.md); this module knows only spreadsheets. An
+empty cell takes the record's default. A secret column's value (a PIN) is never quoted.
 """
 
 from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import re
 import unicodedata
@@ -28,47 +29,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from domain.errors import SetupError
-from domain.nextiva import NewHire, default_username, digits
-
-REQUIRED_COLUMNS = ("first_name", "last_name", "email", "location")
-OPTIONAL_COLUMNS = (
-    "username",
-    "phone_number",
-    "extension",
-    "package",
-    "device",
-    "voicemail_to_email",
-    "send_attachment",
-    "license",
-    "welcome_email",
-)
-COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-YES_NO_COLUMNS = frozenset({"voicemail_to_email", "send_attachment", "welcome_email"})
+from domain.portal import PortalKind, RosterColumns
 
 _YES = frozenset({"yes", "y", "true", "1"})
 _NO = frozenset({"no", "n", "false", "0"})
-
-# Headers people write for the same column; everything else must name a column exactly
-# (after case, spaces and punctuation are folded).
-_ALIASES = {
-    "first": "first_name",
-    "firstname": "first_name",
-    "given_name": "first_name",
-    "last": "last_name",
-    "lastname": "last_name",
-    "surname": "last_name",
-    "family_name": "last_name",
-    "e_mail": "email",
-    "email_address": "email",
-    "user_name": "username",
-    "user_id": "username",
-    "phone": "phone_number",
-    "number": "phone_number",
-    "ext": "extension",
-    "licence": "license",
-    "voicemail_to_e_mail": "voicemail_to_email",
-    "send_a_welcome_email": "welcome_email",
-}
 
 # What a spreadsheet treats as the start of a formula (OWASP "CSV injection"). A report
 # that carries such a cell back into Excel would run it.
@@ -91,7 +55,7 @@ _REASON_LIMIT = 400
 # Excel shows a long number as 6.03E+09 and saves it that way: the digits are lost.
 _SCIENTIFIC = re.compile(r"[0-9]+(\.[0-9]+)?[eE]\+?[0-9]+")
 
-_UNIQUE_COLUMNS = ("username", "email", "phone_number", "extension")
+# A value the portal made up (a username from the name) is marked so in its message.
 _MADE = " (made from the name)"
 
 
@@ -124,10 +88,15 @@ class RosterProblem:
 
 @dataclass(frozen=True)
 class RosterEntry:
-    """A row that passed every check: its spreadsheet row number and the new hire."""
+    """A row that passed every check: its spreadsheet row number and the portal's record."""
 
     row: int
-    hire: NewHire
+    record: Any
+
+    @property
+    def hire(self) -> Any:
+        """The record, by the name a new hire's row has always had."""
+        return self.record
 
 
 @dataclass
@@ -141,6 +110,8 @@ class Roster:
     warnings: list[RosterProblem] = field(default_factory=list)
     encoding: str = "utf-8"
     rows_read: int = 0
+    # The kind of portal the rows are for (None only for a roster built by hand).
+    kind: PortalKind | None = None
 
     @property
     def ok(self) -> bool:
@@ -157,13 +128,20 @@ def spreadsheet_safe(text: str) -> str:
     return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
-def read_roster(path: Path) -> Roster:
-    """Read and check a roster file. Raises SetupError only if the file cannot be read at all."""
+def read_roster(path: Path, kind: PortalKind | None = None) -> Roster:
+    """Read and check a roster file for `kind` of portal (default: the PORTAL_KIND setting).
+
+    Raises SetupError only if the file cannot be read at all.
+    """
+    if kind is None:
+        from robots.portals import default_kind
+
+        kind = default_kind()
     try:
         data = Path(path).read_bytes()
     except OSError as e:
         raise SetupError(f"The roster {path} cannot be read: {e.strerror or e}.") from e
-    roster = Roster(path=Path(path), entries=[], problems=[])
+    roster = Roster(path=Path(path), entries=[], problems=[], kind=kind)
     not_text = _not_text_reason(data)
     if not_text:
         roster.problems.append(RosterProblem(None, None, not_text))
@@ -186,16 +164,30 @@ def read_roster(path: Path) -> Roster:
     if not text.strip():
         roster.problems.append(
             RosterProblem(
-                None, None, f"the file is empty: the first row must name the columns ({_named()})"
+                None,
+                None,
+                "the file is empty: the first row must name the columns "
+                f"({_named(kind.columns.required)})",
             )
         )
         return roster
-    _read_rows(text, roster)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    read_rows(reader, roster, kind)
+    return roster
+
+
+def read_rows(rows: Iterable[list[str]], roster: Roster, kind: PortalKind) -> None:
+    """Check the rows of a table (the header first; blank rows skipped) into `roster`.
+
+    The table's reader (CSV here, a workbook elsewhere) gives each row as its cells' text;
+    row numbers count from 1 as a spreadsheet shows them.
+    """
+    _read_rows(rows, roster, kind)
     if roster.rows_read == 0 and roster.ok:
         roster.warnings.append(RosterProblem(None, None, "the roster has no rows after the header"))
-    roster.problems.sort(key=_problem_order)
-    roster.warnings.sort(key=_problem_order)
-    return roster
+    order = functools.partial(_problem_order, columns=kind.columns.all)
+    roster.problems.sort(key=order)
+    roster.warnings.sort(key=order)
 
 
 def _not_text_reason(data: bytes) -> str | None:
@@ -231,14 +223,14 @@ def _decode(data: bytes) -> tuple[str, str]:
         return data.decode("latin-1"), "Latin-1"
 
 
-def _column_key(header: str) -> str:
+def _column_key(header: str, columns: RosterColumns) -> str:
     """'First Name', 'FirstName', 'first-name ' -> 'first_name'."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", header.strip())
     key = re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
-    return _ALIASES.get(key, key)
+    return columns.aliases.get(key, key)
 
 
-def _named(columns: Iterable[str] = REQUIRED_COLUMNS) -> str:
+def _named(columns: Iterable[str]) -> str:
     return ", ".join(columns)
 
 
@@ -251,8 +243,7 @@ def _delimiter(text: str) -> str:
     return ","
 
 
-def _read_rows(text: str, roster: Roster) -> None:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+def _read_rows(reader: Iterable[list[str]], roster: Roster, kind: PortalKind) -> None:
     header_row: int | None = None
     columns: list[str | None] | None = None
     identities: list[tuple[int, dict[str, str]]] = []
@@ -263,12 +254,12 @@ def _read_rows(text: str, roster: Roster) -> None:
                 continue  # a blank line, or blank lines above the header
             if header_row is None:
                 header_row = row_number
-                columns = _read_header(row_number, cells, roster)
+                columns = _read_header(row_number, cells, roster, kind.columns)
                 continue
             roster.rows_read += 1
             if columns is None:
                 continue  # counted as refused: the header problem stands for every row
-            entry, identity = _read_row(row_number, columns, cells, roster)
+            entry, identity = _read_row(row_number, columns, cells, roster, kind)
             identities.append((row_number, identity))
             if entry is not None:
                 roster.entries.append(entry)
@@ -281,20 +272,23 @@ def _read_rows(text: str, roster: Roster) -> None:
                 f"cannot be read as CSV ({e}); rows from here on were not read",
             )
         )
-    _refuse_duplicates(identities, roster)
-    _warn_same_names(roster)
+    _refuse_duplicates(identities, roster, kind.columns.unique)
+    _warn_same_names(roster, kind)
 
 
-def _read_header(row: int, cells: list[str], roster: Roster) -> list[str | None] | None:
+def _read_header(
+    row: int, cells: list[str], roster: Roster, spec: RosterColumns
+) -> list[str | None] | None:
     """The canonical column of each header cell (None for an empty one), or None if unusable."""
-    keys = [_column_key(cell) if cell.strip() else None for cell in cells]
-    if not any(key in COLUMNS for key in keys):
+    known = spec.all
+    keys = [_column_key(cell, spec) if cell.strip() else None for cell in cells]
+    if not any(key in known for key in keys):
         roster.problems.append(
             RosterProblem(
                 row,
                 None,
-                f"is not a roster header: the first row must name the columns ({_named()}, "
-                "and optionally " + _named(OPTIONAL_COLUMNS) + ")",
+                "is not a roster header: the first row must name the columns "
+                f"({_named(spec.required)}, and optionally " + _named(spec.optional) + ")",
             )
         )
         return None
@@ -303,10 +297,10 @@ def _read_header(row: int, cells: list[str], roster: Roster) -> list[str | None]
     for index, (cell, key) in enumerate(zip(cells, keys, strict=True), start=1):
         if key is None:
             continue
-        if key not in COLUMNS:
-            guess = difflib.get_close_matches(key, COLUMNS, n=1)
+        if key not in known:
+            guess = difflib.get_close_matches(key, known, n=1)
             hint = (
-                f" (did you mean {guess[0]}?)" if guess else f"; the columns are {_named(COLUMNS)}"
+                f" (did you mean {guess[0]}?)" if guess else f"; the columns are {_named(known)}"
             )
             problems.append(
                 RosterProblem(row, _cut(cell.strip(), 40), f"is not a roster column{hint}")
@@ -321,7 +315,7 @@ def _read_header(row: int, cells: list[str], roster: Roster) -> list[str | None]
             seen[key] = index
     problems.extend(
         RosterProblem(row, column, "required column is missing from the header")
-        for column in REQUIRED_COLUMNS
+        for column in spec.required
         if column not in seen
     )
     if problems:
@@ -333,9 +327,10 @@ def _read_header(row: int, cells: list[str], roster: Roster) -> list[str | None]
 
 
 def _read_row(
-    row: int, columns: list[str | None], cells: list[str], roster: Roster
+    row: int, columns: list[str | None], cells: list[str], roster: Roster, kind: PortalKind
 ) -> tuple[RosterEntry | None, dict[str, str]]:
     """The row's entry (None when refused) and what must be unique in it."""
+    spec = kind.columns
     problems: list[RosterProblem] = []
     extra = [cell for cell in cells[len(columns) :] if cell.strip()]
     if extra:
@@ -355,51 +350,45 @@ def _read_row(
         value = raw.strip()
         if not value:
             continue  # empty cell: the default applies
-        reason = _cell_problem(column, value)
+        reason = _cell_problem(column, value, spec)
         if reason:
             problems.append(RosterProblem(row, column, reason))
-        elif column in YES_NO_COLUMNS:
+        elif column in spec.yes_no:
             values[column] = value.lower() in _YES
-        elif column == "license" and value.lower() == "none":
+        elif column in spec.none_word and value.lower() == "none":
             values[column] = None
         else:
             values[column] = value
     refused_columns = {problem.column for problem in problems}
-    hire: NewHire | None = None
+    record: Any = None
     try:
-        hire = NewHire(**values)
+        record = kind.build(values)
     except ValidationError as e:
         for error in e.errors():
-            column, reason = _translate(error)
+            column, reason = _translate(error, spec.all)
             if column not in refused_columns or column is None:
                 problems.append(RosterProblem(row, column, reason))
-    identity = _identity(hire, values)
-    if problems or hire is None:
+    identity = _identity(kind, record, values)
+    if problems or record is None:
         roster.problems.extend(problems)
         return None, identity
-    return RosterEntry(row=row, hire=hire), identity
+    return RosterEntry(row=row, record=record), identity
 
 
-def _identity(hire: NewHire | None, values: dict[str, Any]) -> dict[str, str]:
-    """What must be unique in the file, taken from a refused row too: then the admin sees
-    a duplicate in the same pass as the row's other problems, not after fixing them."""
-    if hire is not None:
-        found = {column: getattr(hire, column) for column in _UNIQUE_COLUMNS}
-        if hire.username == default_username(hire.first_name, hire.last_name):
-            found["username"] = f"{hire.username}{_MADE}"
-        return {column: str(value) for column, value in found.items() if value}
-    identity = {
-        column: str(values[column]).strip()
-        for column in ("username", "email", "extension")
-        if values.get(column)
+def _identity(kind: PortalKind, record: Any, values: dict[str, Any]) -> dict[str, str]:
+    """What must be unique in the file, by the portal's rule or else its unique columns."""
+    if kind.identity is not None:
+        return kind.identity(record, values)
+    source = (
+        {column: getattr(record, column, "") for column in kind.columns.unique}
+        if record is not None
+        else values
+    )
+    return {
+        column: str(source.get(column) or "").strip()
+        for column in kind.columns.unique
+        if source.get(column)
     }
-    if "username" not in identity and values.get("first_name") and values.get("last_name"):
-        made = default_username(values["first_name"], values["last_name"])
-        if made.strip(".-"):
-            identity["username"] = f"{made}{_MADE}"
-    if values.get("phone_number") and len(digits(values["phone_number"])) == 10:
-        identity["phone_number"] = digits(values["phone_number"])
-    return identity
 
 
 def _invisible(value: str) -> str | None:
@@ -411,20 +400,22 @@ def _invisible(value: str) -> str | None:
     return None
 
 
-def _cell_problem(column: str, value: str) -> str | None:
+def _cell_problem(column: str, value: str, spec: RosterColumns) -> str | None:
     invisible = _invisible(value)
     if invisible:
         return f"holds a line break or an invisible character ({invisible}): retype the cell"
-    if column in YES_NO_COLUMNS:
+    # A secret (a PIN) is never quoted, not even in part.
+    shown = "the value" if column in spec.secret else _shown(value)
+    if column in spec.yes_no:
         if value.lower() in _YES | _NO:
             return None
-        return f"must be yes or no, not {_shown(value)}"
-    if column in ("phone_number", "extension") and _SCIENTIFIC.fullmatch(value):
+        return f"must be yes or no, not {shown}"
+    if column in spec.phone | spec.numeric and _SCIENTIFIC.fullmatch(value):
         return (
-            f"{_shown(value)} is a number the spreadsheet shortened: format the column as "
+            f"{shown} is a number the spreadsheet shortened: format the column as "
             "Text and export again"
         )
-    starts = _PHONE_FORMULA_STARTS if column == "phone_number" else _FORMULA_STARTS
+    starts = _PHONE_FORMULA_STARTS if column in spec.phone else _FORMULA_STARTS
     if value.startswith(starts):
         return (
             f"starts with '{value[0]}', which a spreadsheet would run as a formula; "
@@ -433,7 +424,7 @@ def _cell_problem(column: str, value: str) -> str | None:
     return None
 
 
-def _translate(error: Any) -> tuple[str | None, str]:
+def _translate(error: Any, columns: tuple[str, ...]) -> tuple[str | None, str]:
     """A pydantic error as (column, plain reason)."""
     loc = error.get("loc") or ()
     column: str | None = str(loc[0]) if loc else None
@@ -444,7 +435,7 @@ def _translate(error: Any) -> tuple[str | None, str]:
     if column is None:
         # Model-level rules name their column first: "username: cannot be derived ...".
         named = re.match(r"^(\w+): (.*)$", message)
-        if named and named.group(1) in COLUMNS:
+        if named and named.group(1) in columns:
             column, message = named.group(1), named.group(2)
     if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
         return column, "is required but empty"
@@ -455,11 +446,13 @@ def _translate(error: Any) -> tuple[str | None, str]:
     return column, message
 
 
-def _refuse_duplicates(identities: list[tuple[int, dict[str, str]]], roster: Roster) -> None:
+def _refuse_duplicates(
+    identities: list[tuple[int, dict[str, str]]], roster: Roster, unique: tuple[str, ...]
+) -> None:
     """Refuse every row that shares a username, email, number or extension with another:
     the portal would refuse the second, and which of them the admin meant is not ours to guess."""
     refused: set[int] = set()
-    for column in _UNIQUE_COLUMNS:
+    for column in unique:
         rows_by_key: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for row, identity in identities:
             if column in identity:
@@ -480,10 +473,12 @@ def _refuse_duplicates(identities: list[tuple[int, dict[str, str]]], roster: Ros
     roster.entries = [entry for entry in roster.entries if entry.row not in refused]
 
 
-def _warn_same_names(roster: Roster) -> None:
+def _warn_same_names(roster: Roster, kind: PortalKind) -> None:
     rows_by_name: dict[str, list[int]] = defaultdict(list)
     for entry in roster.entries:
-        rows_by_name[entry.hire.full_name.casefold()].append(entry.row)
+        name = " ".join(kind.display(entry.record).split())
+        if name and name != kind.key(entry.record):
+            rows_by_name[name.casefold()].append(entry.row)
     for rows in rows_by_name.values():
         for row in rows[1:]:
             roster.warnings.append(
@@ -506,6 +501,6 @@ def _shown(value: str, limit: int = SHOWN_LIMIT) -> str:
     return f"'{_cut(value, limit)}'"
 
 
-def _problem_order(problem: RosterProblem) -> tuple[int, int]:
-    order = COLUMNS.index(problem.column) if problem.column in COLUMNS else -1
+def _problem_order(problem: RosterProblem, columns: tuple[str, ...]) -> tuple[int, int]:
+    order = columns.index(problem.column) if problem.column in columns else -1
     return (problem.row if problem.row is not None else 0, order)

@@ -13,7 +13,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -191,6 +191,13 @@ class Settings(BaseSettings):
     # Origins besides the portal's where the sign-in may type the admin's credentials
     # (single sign-on), comma-separated: "https://login.example.com,https://sso.example.com".
     sso_origins: str = ""
+    # The kind of portal a roster is for when the command line does not say (`--kind`):
+    # the name of an installed portal package (see docs/architecture.md).
+    portal_kind: str = Field(default="nextiva", min_length=1, max_length=40)
+    # The deletion guard: a run deletes at most this many users, and at most this share of
+    # the account's users (whichever is smaller), unless the admin allows more by number.
+    delete_guard_users: int = Field(default=5, ge=0, le=100_000)
+    delete_guard_percent: float = Field(default=10.0, ge=0, le=100)
 
     @property
     def sso_origin_list(self) -> list[str]:
@@ -236,21 +243,51 @@ class Settings(BaseSettings):
         return value
 
 
-def load_settings(portal_url: str | None = None) -> Settings:
+def load_settings(
+    portal_url: str | None = None, *, names: Mapping[str, str] | None = None
+) -> Settings:
     """The settings, with `portal_url` (from the command line) over the environment's.
 
-    Raises SetupError naming each setting that is missing or wrong, never its value.
+    `names` maps the fields portal_url, portal_username and portal_password to the names
+    a kind of portal reads them from (XIMA_URL for one, PORTAL_URL for another): one
+    machine can hold the settings of several portals. Raises SetupError naming each setting
+    that is missing or wrong, never its value.
     """
-    overrides: dict[str, Any] = {"portal_url": portal_url} if portal_url else {}
+    overrides: dict[str, Any] = {}
+    renamed = {
+        field: name for field, name in (names or {}).items() if name.upper() != field.upper()
+    }
+    missing = []
+    for field, name in renamed.items():
+        value = _named_setting(name)
+        if value is not None:
+            overrides[field] = value
+        elif not (field == "portal_url" and portal_url):
+            missing.append(f"{name} is not set: put it in the environment or .env")
+    if portal_url:
+        overrides["portal_url"] = portal_url
+    if missing:
+        raise SetupError("\n".join(missing))
     try:
         return Settings(**overrides)
     except ValidationError as e:
-        raise SetupError("\n".join(_explain(error) for error in e.errors())) from None
+        raise SetupError("\n".join(_explain(error, renamed) for error in e.errors())) from None
 
 
-def _explain(error: Any) -> str:
+def _named_setting(name: str) -> str | None:
+    """A setting under a portal's own name, from the environment or else `.env`."""
+    from dotenv import dotenv_values
+
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        value = dotenv_values(ENV_FILE).get(name) if ENV_FILE.is_file() else None
+    return value if value is not None and value.strip() else None
+
+
+def _explain(error: Any, renamed: Mapping[str, str] | None = None) -> str:
     """One line per bad setting. Never the input: it may be the password."""
-    name = str(error["loc"][0]).upper() if error.get("loc") else "A setting"
+    field = str(error["loc"][0]) if error.get("loc") else ""
+    name = (renamed or {}).get(field, field.upper()) if field else "A setting"
     if error.get("type") == "missing":
         return f"{name} is not set: put it in the environment or .env"
     message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")

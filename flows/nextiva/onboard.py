@@ -1,14 +1,15 @@
-"""Onboarding one hire end to end, and planning it without writing anything.
+"""Nextiva's steps as data, in the procedure's order (seed 000), and one hire end to end.
 
-`onboard_user` runs the steps in the procedure's order (seed 000); each observes first and
-acts only on what differs, so running it again changes nothing. `plan_user` observes the
-same things and says what each step would do.
+`STEPS` lists the five steps once: create the user, confirm the E911 address, set up the
+device, voicemail to email, the licence (batched on the Assign screen, which one worker of a
+run uses at a time). Each observes first and acts only on what differs, so running them
+again changes nothing; `observe` says what `apply` would do without saving anything.
+`onboard_user` and `plan_user` are the generic loop of `domain.steps` over this list.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+from collections.abc import Sequence
 
 from playwright.sync_api import Page
 
@@ -19,109 +20,85 @@ from domain.steps import (
     CHANGE,
     CONFLICT,
     CREATE,
+    BatchOutcome,
+    BatchWitness,
+    FlowStep,
+    Session,
+    Step,
     StepOutcome,
     StepPlan,
     Witness,
+    apply_steps,
+    plan_steps,
 )
 from flows.nextiva.device import DEVICE, set_up_device
-from flows.nextiva.licensing import LICENSE, assign_license, observe_license
+from flows.nextiva.licensing import LICENSE, assign_license, assign_licenses, observe_license
 from flows.nextiva.navigate import differences, find_user, open_user_page, step_errors
 from flows.nextiva.users import CREATE_USER, E911_ADDRESS, NumberClaims, confirm_e911, create_user
 from flows.nextiva.voicemail import VOICEMAIL, same, set_voicemail, wanted_settings
 
-LATER_STEPS = (E911_ADDRESS, DEVICE, VOICEMAIL, LICENSE)
-Step = Callable[[Page, NewHire, Witness | None], StepOutcome]
+
+def _numbers(session: Session) -> NumberClaims | None:
+    shared = session.shared
+    return shared if isinstance(shared, NumberClaims) else None
 
 
-StepCall = Callable[[], StepOutcome]
-Attempt = Callable[[str, StepCall], StepOutcome]
-
-
-def _once(_step: str, call: StepCall) -> StepOutcome:
-    return call()
-
-
-def onboard_user(
-    page: Page,
-    hire: NewHire,
-    witness: Witness | None = None,
-    *,
-    attempt: Attempt = _once,
-    defer_license: bool = False,
-    numbers: NumberClaims | None = None,
-) -> list[StepOutcome]:
-    """Run every step for `hire`; returns what each did. Raises the first step's error.
-
-    `attempt(step, call)` runs one step: the runner passes one that retries a step after a
-    transient failure. Every step starts by observing, so calling it again is safe. With
-    `defer_license` the licence step is left out, for `assign_licenses` to do for several
-    hires at once. `numbers`: the free numbers other workers of the run have chosen.
-    """
-    steps: list[tuple[str, Step]] = [
-        (CREATE_USER, functools.partial(create_user, numbers=numbers)),
-        (E911_ADDRESS, confirm_e911),
-        (DEVICE, set_up_device),
-        (VOICEMAIL, set_voicemail),
-        (LICENSE, assign_license),
-    ]
-    if defer_license:
-        steps = steps[:-1]
-    return [attempt(name, functools.partial(step, page, hire, witness)) for name, step in steps]
-
-
-def plan_user(page: Page, hire: NewHire) -> list[StepPlan]:
-    """What `onboard_user` would do for `hire`, step by step. Observes only, saves nothing."""
-    with step_errors(hire, CREATE_USER, page):
-        _, row = find_user(page, hire)
+# -- create user ----------------------------------------------------------------------
+def _observe_create(session: Session, hire: NewHire) -> StepPlan:
+    with step_errors(hire, CREATE_USER, session.page):
+        _, row = find_user(session.page, hire)
     if row is None:
-        return [StepPlan(CREATE_USER, CREATE, f"add {hire.username}")] + [
-            StepPlan(step, BLOCKED, "after create user") for step in LATER_STEPS
-        ]
+        return StepPlan(CREATE_USER, CREATE, f"add {hire.username}")
     mismatch = differences(row, hire)
     if mismatch:
         detail = f"{hire.username} belongs to someone else: " + "; ".join(mismatch)
-        return [StepPlan(CREATE_USER, CONFLICT, detail)] + [
-            StepPlan(step, BLOCKED, "username conflict") for step in LATER_STEPS
-        ]
-    plans = [StepPlan(CREATE_USER, ALREADY_DONE, f"{hire.username} exists")]
-    # One visit to the user's page serves the three sections observed next.
-    with step_errors(hire, E911_ADDRESS, page):
-        user_page = open_user_page(page, hire)
-        confirmed = user_page.profile.e911_confirmed()
-    plans.append(
-        StepPlan(E911_ADDRESS, ALREADY_DONE, "Confirmed")
-        if confirmed
-        else StepPlan(E911_ADDRESS, CHANGE, "Not confirmed -> Confirmed")
-    )
-    with step_errors(hire, DEVICE, page):
-        device = user_page.device.device()
-    plans.append(
-        StepPlan(DEVICE, ALREADY_DONE, device)
-        if device == hire.device
-        else StepPlan(DEVICE, CHANGE, f"{device or 'none'} -> {hire.device}")
-    )
-    with step_errors(hire, VOICEMAIL, page):
-        voicemail = user_page.voicemail.settings()
+        return StepPlan(CREATE_USER, CONFLICT, detail)
+    return StepPlan(CREATE_USER, ALREADY_DONE, f"{hire.username} exists")
+
+
+def _create(session: Session, hire: NewHire, witness: Witness) -> StepOutcome:
+    return create_user(session.page, hire, witness, numbers=_numbers(session))
+
+
+# -- the user's page: E911, device, voicemail --------------------------------------------
+# One visit to the user's page serves the three observations: `open_user_page` keeps the
+# page the robot loaded while nothing failed since.
+def _observe_e911(session: Session, hire: NewHire) -> StepPlan:
+    with step_errors(hire, E911_ADDRESS, session.page):
+        confirmed = open_user_page(session.page, hire).profile.e911_confirmed()
+    if confirmed:
+        return StepPlan(E911_ADDRESS, ALREADY_DONE, "Confirmed")
+    return StepPlan(E911_ADDRESS, CHANGE, "Not confirmed -> Confirmed")
+
+
+def _observe_device(session: Session, hire: NewHire) -> StepPlan:
+    with step_errors(hire, DEVICE, session.page):
+        device = open_user_page(session.page, hire).device.device()
+    if device == hire.device:
+        return StepPlan(DEVICE, ALREADY_DONE, device)
+    return StepPlan(DEVICE, CHANGE, f"{device or 'none'} -> {hire.device}")
+
+
+def _observe_voicemail(session: Session, hire: NewHire) -> StepPlan:
+    with step_errors(hire, VOICEMAIL, session.page):
+        voicemail = open_user_page(session.page, hire).voicemail.settings()
     wanted = wanted_settings(hire)
-    plans.append(
-        StepPlan(VOICEMAIL, ALREADY_DONE, voicemail.email)
-        if same(voicemail, wanted)
-        else StepPlan(
-            VOICEMAIL,
-            CHANGE,
-            f"email {voicemail.email or 'none'} -> {wanted.email}, "
-            f"attachment {voicemail.send_attachment} -> {wanted.send_attachment}",
-        )
+    if same(voicemail, wanted):
+        return StepPlan(VOICEMAIL, ALREADY_DONE, voicemail.email)
+    return StepPlan(
+        VOICEMAIL,
+        CHANGE,
+        f"email {voicemail.email or 'none'} -> {wanted.email}, "
+        f"attachment {voicemail.send_attachment} -> {wanted.send_attachment}",
     )
-    plans.append(_plan_license(page, hire))
-    return plans
 
 
-def _plan_license(page: Page, hire: NewHire) -> StepPlan:
+# -- licence --------------------------------------------------------------------------
+def _observe_license(session: Session, hire: NewHire) -> StepPlan:
     if hire.license is None:
         return StepPlan(LICENSE, ALREADY_DONE, "no licence requested")
-    with step_errors(hire, LICENSE, page):
-        state, _ = observe_license(page, hire, hire.license)
+    with step_errors(hire, LICENSE, session.page):
+        state, _ = observe_license(session.page, hire, hire.license)
     if state.held:
         return StepPlan(LICENSE, ALREADY_DONE, hire.license)
     if state.held is None:
@@ -130,3 +107,59 @@ def _plan_license(page: Page, hire: NewHire) -> StepPlan:
         used, total = state.seats
         return StepPlan(LICENSE, BLOCKED, f"no {hire.license} seat left ({used} of {total} used)")
     return StepPlan(LICENSE, CHANGE, f"assign {hire.license}")
+
+
+def _assign_batch(
+    session: Session, hires: Sequence[NewHire], witness: BatchWitness
+) -> BatchOutcome[NewHire]:
+    """One visit to the Assign screen and one Save per licence for the waiting hires; a hire
+    the batch cannot serve (no licence wanted, not listed, refused together) is left to be
+    assigned on their own."""
+    result: BatchOutcome[NewHire] = BatchOutcome()
+    by_license: dict[str, list[NewHire]] = {}
+    for hire in hires:
+        if hire.license is None:
+            result.one_by_one.append(hire)
+        else:
+            by_license.setdefault(hire.license, []).append(hire)
+    for license_name, group in by_license.items():
+        batch = assign_licenses(session.page, license_name, group, witness)
+        result.done.update(batch.done)
+        result.one_by_one.extend(batch.one_by_one)
+    return result
+
+
+STEPS: tuple[Step[NewHire], ...] = (
+    FlowStep(CREATE_USER, _observe_create, _create, blocks_later=True),
+    FlowStep(E911_ADDRESS, _observe_e911, lambda s, h, w: confirm_e911(s.page, h, w)),
+    FlowStep(DEVICE, _observe_device, lambda s, h, w: set_up_device(s.page, h, w)),
+    FlowStep(VOICEMAIL, _observe_voicemail, lambda s, h, w: set_voicemail(s.page, h, w)),
+    # The Assign screen saves the state of every checkbox it lists, not just the ones
+    # ticked: two workers saving it at once would each undo the other's new licences.
+    FlowStep(
+        LICENSE,
+        _observe_license,
+        lambda s, h, w: assign_license(s.page, h, w),
+        batch_with=_assign_batch,
+        exclusive=True,
+    ),
+)
+
+
+def onboard_user(
+    page: Page,
+    hire: NewHire,
+    witness: Witness | None = None,
+    *,
+    numbers: NumberClaims | None = None,
+) -> list[StepOutcome]:
+    """Run every step for `hire`; returns what each did. Raises the first step's error.
+
+    `numbers`: the free numbers other workers of the run have chosen.
+    """
+    return apply_steps(STEPS, Session(page, shared=numbers), hire, witness)
+
+
+def plan_user(page: Page, hire: NewHire) -> list[StepPlan]:
+    """What `onboard_user` would do for `hire`, step by step. Observes only, saves nothing."""
+    return plan_steps(STEPS, Session(page), hire)

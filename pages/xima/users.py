@@ -166,6 +166,14 @@ class UsersPage:
             if not self._next_page():
                 return None
 
+    def count(self) -> int:
+        """How many users the account has: every page of an empty search, counted."""
+        self.search("")
+        total = len(self.listed())
+        while self._next_page():
+            total += len(self.listed())
+        return total
+
     def row_of(self, email: str) -> Locator:
         """The row of the user with `email`, on the page shown (after `find`)."""
         index = self._index_of(email)

@@ -391,8 +391,8 @@ def test_chat_with_an_expert_carries_a_request(
     chat.get_by_role("textbox", name="Email").fill("alex@example.com")
     chat.get_by_role("textbox", name="PIN").fill("12")
     chat.get_by_role("button", name="Continue").click()
-    expect(chat.get_by_role("alert")).to_have_text("PIN must be 4 digits.")
-    chat.get_by_role("textbox", name="PIN").fill("1234")
+    expect(chat.get_by_role("alert")).to_have_text("Please enter your 4-digit PIN.")
+    chat.get_by_role("textbox", name="PIN").fill("7391")  # the account's security PIN
     chat.get_by_role("button", name="Continue").click()
     for choice in ("Technical Support", "User Setup / Settings", "Something Else"):
         chat.get_by_role("button", name=choice).press(" ")
@@ -404,4 +404,4 @@ def test_chat_with_an_expert_carries_a_request(
     [record] = portal_server_c.app.test_client().get("/__mock__/state").get_json()["chats"]
     assert record["email"] == "alex@example.com"
     assert record["topics"] == ["Technical Support", "User Setup / Settings", "Something Else"]
-    assert record["messages"] == ["Please set up call recording for pat.quinn"]
+    assert {"who": "you", "text": "Please set up call recording for pat.quinn"} in record["messages"]

@@ -72,6 +72,7 @@ def create_app(config: PortalConfig | None = None) -> Flask:
             "format_phone": format_phone,
             "time_zone_label": lambda tz: TIME_ZONES.get(tz, tz),
             "flashes": lambda: get_flashed_messages(with_categories=True),
+            "chat_active": lambda: bool(session.get("chat_id")),
         }
 
     return app

@@ -16,7 +16,8 @@ import ipaddress
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from mock_portal.nextiva.runtime import current_portal
+from mock_portal.nextiva import chat
+from mock_portal.nextiva.runtime import CHAT_SETTINGS, ChatFaults, current_portal
 
 bp = Blueprint("oracle", __name__, url_prefix="/__mock__")
 
@@ -55,7 +56,7 @@ def secrets() -> ResponseReturnValue:
 def reset() -> ResponseReturnValue:
     portal = current_portal()
     portal.reset()
-    return jsonify(ok=True, faults=portal.faults.describe())
+    return jsonify(ok=True, faults={**portal.faults.describe(), **portal.chat_faults.describe()})
 
 
 @bp.post("/faults")
@@ -63,9 +64,21 @@ def faults() -> ResponseReturnValue:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return jsonify(error='Send a JSON object such as {"profile": "flaky"}.'), 400
-    profile = payload.pop("profile", "none")
+    profile = str(payload.pop("profile", "none"))
+    # The chat's agent has settings of its own; like the others, a profile resets them.
+    chat_overrides = {name: payload.pop(name) for name in CHAT_SETTINGS if name in payload}
+    portal = current_portal()
+    chat_faults = ChatFaults.for_profile(profile)
     try:
-        settings = current_portal().faults.configure(str(profile), payload)
+        chat_faults.configure(chat_overrides)
+        settings = portal.faults.configure(profile, payload)
     except ValueError as e:
         return jsonify(error=str(e)), 400
-    return jsonify(settings)
+    portal.chat_faults = chat_faults
+    return jsonify({**settings, **chat_faults.describe()})
+
+
+@bp.post("/fulfil")
+def fulfil() -> ResponseReturnValue:
+    """Support's side: every open case done, its users' call recording turned on."""
+    return jsonify(fulfilled=chat.fulfil(current_portal().store))

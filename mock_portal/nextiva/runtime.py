@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any, TypeVar
 
 from flask import current_app
 
@@ -19,6 +20,36 @@ T = TypeVar("T")
 EXTENSION_KEY = "mock_portal"
 
 
+@dataclass
+class ChatFaults:
+    """How the chat's agent behaves; set through /__mock__/faults with the `chat_` names."""
+
+    chat_agent_delay_ms: int = 1500
+    chat_agent_leaves: bool = False
+    chat_agent_unexpected: bool = False
+
+    @classmethod
+    def for_profile(cls, profile: str) -> ChatFaults:
+        """The defaults of a fault profile: `slow` keeps the admin waiting longer."""
+        return cls(chat_agent_delay_ms=8000) if profile == "slow" else cls()
+
+    def configure(self, overrides: Mapping[str, Any]) -> None:
+        """Apply overrides; raises ValueError naming a bad value."""
+        for name, value in overrides.items():
+            if name == "chat_agent_delay_ms":
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError(f"{name} must be a whole number of milliseconds")
+            elif not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false")
+            setattr(self, name, value)
+
+    def describe(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+CHAT_SETTINGS = tuple(f.name for f in fields(ChatFaults))
+
+
 class InjectedFailure(Exception):
     """A write the fault profile answers with HTTP 500."""
 
@@ -30,6 +61,7 @@ class MockPortal:
         self.config = config
         self.store = Store(seed_data())
         self.faults = Faults(config.faults, config.session_idle_seconds)
+        self.chat_faults = ChatFaults.for_profile(config.faults)
         self.sessions = sessions
         # Variant c builds its element ids and CSS classes on this, so that nothing can
         # lean on them from one start of the portal to the next.
@@ -45,6 +77,7 @@ class MockPortal:
     def reset(self) -> None:
         self.store.reset()
         self.faults.reset()
+        self.chat_faults = ChatFaults.for_profile(self.config.faults)
 
     def commit(self, apply: Callable[[], tuple[T, bool]]) -> T:
         """Apply one accepted write, or fail it as the fault profile says.

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, g, jsonify, render_template, reque
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
-from mock_portal.nextiva import account, auth, dashboard, users
+from mock_portal.nextiva import account, auth, chat, users
 from mock_portal.nextiva.runtime import current_portal
 from mock_portal.nextiva.seed import DEVICE_MODELS, TIME_ZONES
 from mock_portal.nextiva.store import User, format_phone
@@ -154,12 +154,12 @@ def dashboard_tiles() -> ResponseReturnValue:
             "free_numbers": sum(len(loc.free_numbers) for loc in data.locations),
             "devices": sum(1 for u in data.users if u.device),
         }
-    return jsonify(tiles=tiles)
+        account_number = data.account_number
+    return jsonify(tiles=tiles, account={"number": account_number})
 
 
-# The chat and the free numbers answer as in the other variants.
-bp.add_url_rule(API + "/chat", view_func=dashboard.chat_start, methods=["POST"])
-bp.add_url_rule(API + "/chat/<chat_id>", view_func=dashboard.chat_message, methods=["POST"])
+# The chat, Show PIN and the free numbers answer as in the other variants.
+chat.register(bp, API)
 bp.add_url_rule(API + "/locations/numbers", view_func=users.location_numbers)
 
 
@@ -247,6 +247,7 @@ def _user_view(user: User) -> dict[str, Any]:
         "voicemail_to_email": user.voicemail_to_email,
         "authorized_user": user.authorized_user,
         "has_pin": bool(user.pin),
+        "call_recording": user.call_recording,
         "e911_confirmed": user.e911_confirmed,
         "e911_address": str(user.e911_address) if user.e911_address else None,
         "device": (

@@ -84,6 +84,8 @@ class User:
     voicemail: Voicemail = field(default_factory=Voicemail)
     unreachable_number: str | None = None
     welcome_email: bool = False
+    # Only Nextiva Support turns it on (a case from Chat With an Expert, then fulfilled).
+    call_recording: bool = False
 
     @property
     def full_name(self) -> str:
@@ -119,6 +121,44 @@ class Counters:
 
 
 @dataclass
+class ChatMessage:
+    """One line of a chat's log: who said it ("portal", "agent" or "you") and what."""
+
+    who: str
+    text: str
+
+
+@dataclass
+class Chat:
+    """A Chat With an Expert conversation, kept on the server so a reload keeps it.
+
+    `state` is "topics" (choosing, `level` of them chosen), "waiting" (for an agent, who
+    joins at `joins_at` on the monotonic clock), "verify" (the agent asks for name,
+    account number and PIN), "talk" (verified), "left" (the agent left) or "ended".
+    Messages never hold the account PIN: it is replaced by "[PIN]" before it is stored.
+    """
+
+    id: str
+    email: str
+    state: str = "topics"
+    level: int = 0
+    topics: list[str] = field(default_factory=list)
+    messages: list[ChatMessage] = field(default_factory=list)
+    agent: str | None = None
+    joins_at: float = 0.0
+
+
+@dataclass
+class Case:
+    """A request Support took in a chat: call recording for `usernames`."""
+
+    number: str
+    usernames: list[str]
+    chat_id: str
+    status: str = "open"  # "open" until Support has done it ("done")
+
+
+@dataclass
 class PortalData:
     """Everything the portal stores for the account."""
 
@@ -129,8 +169,13 @@ class PortalData:
     # Usernames taken in other accounts: usernames are unique across the whole portal.
     external_usernames: list[str] = field(default_factory=list)
     counters: Counters = field(default_factory=Counters)
-    chats: list[dict[str, Any]] = field(default_factory=list)
+    chats: list[Chat] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
     next_user_id: int = 1
+    # The account summary on the dashboard: the number, and the security PIN behind Show PIN.
+    account_number: str = "4820117"
+    account_pin: str = "7391"
+    next_case: int = 1234567
 
 
 class Store:
@@ -231,7 +276,17 @@ class Store:
                     for lic in data.licenses
                 ],
                 "external_usernames": list(data.external_usernames),
-                "chats": copy.deepcopy(data.chats),
+                "account_number": data.account_number,
+                "chats": [_chat_view(chat) for chat in data.chats],
+                "cases": [
+                    {
+                        "number": case.number,
+                        "usernames": list(case.usernames),
+                        "chat": case.chat_id,
+                        "status": case.status,
+                    }
+                    for case in data.cases
+                ],
                 "counters": {
                     "sign_ins": data.counters.sign_ins,
                     "writes": data.counters.writes,
@@ -241,10 +296,10 @@ class Store:
             }
 
     def secrets(self) -> list[str]:
-        """Every secret the portal holds for its users (SIP passwords, PINs): for tests that
-        prove no robot artifact contains one. Never part of `snapshot`."""
+        """Every secret the portal holds (SIP passwords, user PINs, the account's security
+        PIN): for tests that prove no robot artifact contains one. Never part of `snapshot`."""
         with self.lock:
-            found = []
+            found = [self.data.account_pin]
             for user in self.data.users:
                 if user.device and user.device.auth_password:
                     found.append(user.device.auth_password)
@@ -268,6 +323,9 @@ def _user_view(user: User) -> dict[str, Any]:
         "voicemail_to_email": user.voicemail_to_email,
         "authorized_user": user.authorized_user,
         "has_pin": bool(user.pin),
+        "authorized": user.authorized_user,
+        "pin_set": bool(user.pin),
+        "call_recording": user.call_recording,
         "e911_confirmed": user.e911_confirmed,
         "e911_address": str(user.e911_address) if user.e911_address else None,
         "device": (
@@ -285,6 +343,17 @@ def _user_view(user: User) -> dict[str, Any]:
         },
         "unreachable_number": user.unreachable_number,
         "welcome_email": user.welcome_email,
+    }
+
+
+def _chat_view(chat: Chat) -> dict[str, Any]:
+    return {
+        "id": chat.id,
+        "email": chat.email,
+        "state": chat.state,
+        "agent": chat.agent,
+        "topics": list(chat.topics),
+        "messages": [{"who": m.who, "text": m.text} for m in chat.messages],
     }
 
 

@@ -415,20 +415,38 @@
   }
   document.querySelectorAll("[data-section-content]").forEach(wireSection);
 
-  /* ---------- Chat With an Expert ---------- */
+  /* ---------- account summary: Show PIN ---------- */
+  document.querySelectorAll("[data-account-summary]").forEach((summary) => {
+    const value = summary.querySelector("[data-account-pin]");
+    const toggle = summary.querySelector("[data-show-pin]");
+    toggle.addEventListener("click", async () => {
+      if (toggle.textContent === "Hide PIN") {
+        value.textContent = "••••";
+        toggle.textContent = "Show PIN";
+        return;
+      }
+      const response = await portalFetch(summary.dataset.pinUrl, { headers: { Accept: "application/json" } });
+      const body = await readJson(response);
+      if (!response.ok) return;
+      // The PIN is asked for only when the admin wants to see it.
+      value.textContent = body.pin;
+      toggle.textContent = "Hide PIN";
+    });
+  });
+
+  /* ---------- Chat With an Expert: drawn from the conversation the server keeps ---------- */
   const chat = document.querySelector("[data-chat]");
   if (chat) {
+    const url = chat.dataset.chatUrl;
     const panel = chat.querySelector("[data-chat-panel]");
     const greeting = chat.querySelector("[data-chat-greeting]");
     const error = chat.querySelector("[data-chat-error]");
+    const logList = chat.querySelector("[data-chat-log]");
+    const actions = chat.querySelector("[data-chat-actions]");
+    const confirm = chat.querySelector("[data-chat-confirm]");
     const steps = (name) => chat.querySelectorAll("[data-chat-step]").forEach((s) => { s.hidden = s.dataset.chatStep !== name; });
-    const topics = [
-      ["How can we help?", ["Technical Support", "Billing", "Sales"]],
-      ["What do you need help with?", ["User Setup / Settings", "Phones & Devices", "Call Quality"]],
-      ["Which setting?", ["Voicemail", "Call Forwarding", "Something Else"]],
-    ];
-    let chatId = null;
-    let level = 0;
+    let current = null;
+    let poll = null;
 
     const showError = (text) => {
       error.innerHTML = "";
@@ -439,78 +457,106 @@
         error.appendChild(p);
       }
     };
-    const log = (who, text) => {
-      const li = document.createElement("li");
-      li.className = who;
-      li.textContent = text;
-      chat.querySelector("[data-chat-log]").appendChild(li);
-    };
-    const post = async (url, payload) => {
-      const response = await portalFetch(url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify(payload),
-      });
+    const call = async (path, payload) => {
+      const options = { headers: { Accept: "application/json" } };
+      if (payload !== undefined) {
+        options.method = "POST";
+        options.headers["Content-Type"] = "application/json";
+        options.body = JSON.stringify(payload);
+      }
+      const response = await portalFetch(path, options);
       const body = await readJson(response);
-      if (!response.ok) throw new Error(body.error || SOMETHING_WENT_WRONG);
+      if (!response.ok) throw new Error(response.status >= 500 ? SOMETHING_WENT_WRONG : body.error || SOMETHING_WENT_WRONG);
       return body;
     };
-    const showTopics = () => {
-      const [prompt, choices] = topics[level];
-      chat.querySelector("[data-chat-prompt]").textContent = prompt;
-      const holder = chat.querySelector("[data-chat-choices]");
-      holder.innerHTML = "";
-      choices.forEach((choice) => {
-        const b = document.createElement("button");
-        b.type = "button";
-        b.className = "btn btn-secondary";
-        b.textContent = choice;
-        b.addEventListener("click", async () => {
-          try {
-            await post(`/api/chat/${chatId}`, { topic: choice });
-            showError("");
-            level += 1;
-            if (level < topics.length) showTopics();
-            else {
-              steps("talk");
-              log("agent", "Taylor, a Nextiva expert, has joined the chat. What can I do for you?");
-            }
-          } catch (e) { showError(e.message); }
-        });
-        holder.appendChild(b);
+    const draw = (view) => {
+      current = view;
+      clearTimeout(poll);
+      confirm.hidden = true;
+      if (!view) {
+        logList.hidden = true;
+        logList.innerHTML = "";
+        actions.hidden = true;
+        if (!chat.querySelector("[data-chat-step=identify]").hidden) return;
+        steps("start");
+        return;
+      }
+      logList.hidden = view.messages.length === 0;
+      logList.innerHTML = "";
+      view.messages.forEach((m) => {
+        const li = document.createElement("li");
+        li.className = m.who;
+        li.textContent = m.text;
+        logList.appendChild(li);
       });
-      steps("topics");
+      logList.scrollTop = logList.scrollHeight;
+      actions.hidden = false;
+      if (view.state === "topics") {
+        chat.querySelector("[data-chat-prompt]").textContent = view.prompt;
+        const holder = chat.querySelector("[data-chat-choices]");
+        holder.innerHTML = "";
+        view.choices.forEach((choice) => {
+          const b = document.createElement("button");
+          b.type = "button";
+          b.className = "btn btn-secondary";
+          b.textContent = choice;
+          b.addEventListener("click", async () => {
+            try {
+              draw((await call(`${url}/${current.id}`, { topic: choice })).chat);
+              showError("");
+            } catch (e) { showError(e.message); }
+          });
+          holder.appendChild(b);
+        });
+        steps("topics");
+      } else {
+        steps("talk");
+      }
+      // Nobody there yet: look again in a moment for the agent.
+      if (view.state === "waiting") poll = setTimeout(load, 500);
     };
+    async function load() {
+      try { draw((await call(url)).chat); } catch (e) { if (String(e.message) !== "signed out") showError(e.message); }
+    }
 
     chat.querySelector("[data-chat-open]").addEventListener("click", () => {
       panel.hidden = false;
       greeting.hidden = true;
     });
     chat.querySelector("[data-chat-minimize]").addEventListener("click", () => { panel.hidden = true; });
-    chat.querySelector("[data-chat-start]").addEventListener("click", () => steps("identify"));
+    chat.querySelector("[data-chat-start]").addEventListener("click", () => { showError(""); steps("identify"); });
     chat.querySelector("[data-chat-step=identify]").addEventListener("submit", async (event) => {
       event.preventDefault();
       const form = event.target;
       try {
-        const body = await post("/api/chat", { email: form.email.value, pin: form.pin.value });
-        chatId = body.id;
-        level = 0;
+        const body = await call(url, { email: form.email.value, pin: form.pin.value });
         form.pin.value = "";
         showError("");
-        showTopics();
+        steps("topics");
+        draw(body.chat);
       } catch (e) { showError(e.message); }
     });
     chat.querySelector("[data-chat-send]").addEventListener("submit", async (event) => {
       event.preventDefault();
       const box = event.target.message;
       const text = box.value.trim();
-      if (!text) return;
+      if (!text || !current) return;
       try {
-        const body = await post(`/api/chat/${chatId}`, { message: text });
-        log("me", text);
+        const body = await call(`${url}/${current.id}`, { message: text });
         box.value = "";
-        if (body.reply) log("agent", body.reply);
         showError("");
+        draw(body.chat);
+      } catch (e) { showError(e.message); }
+    });
+    chat.querySelector("[data-chat-end]").addEventListener("click", () => { confirm.hidden = false; });
+    chat.querySelector("[data-chat-end-no]").addEventListener("click", () => { confirm.hidden = true; });
+    chat.querySelector("[data-chat-end-yes]").addEventListener("click", async () => {
+      if (!current) return;
+      try {
+        await call(`${url}/${current.id}/end`, {});
+        showError("");
+        steps("start");
+        draw(null);
       } catch (e) { showError(e.message); }
     });
     chat.querySelector("[data-dismiss-greeting]").addEventListener("click", () => { greeting.hidden = true; });
@@ -521,6 +567,8 @@
     chat.querySelector("[data-dismiss-greeting]").addEventListener("click", () => {
       sessionStorage.setItem("greeting-dismissed", "1");
     });
+    // A conversation going on when the page loaded (a reload, another screen) is drawn again.
+    if (chat.dataset.chatActive === "yes") load();
   }
 
   document.body.classList.remove("booting");

@@ -594,8 +594,30 @@
       return h("section", { class: cls("tile"), "aria-labelledby": id },
         h("h2", { id }, title), h("p", { class: cls("tile-count") }, String(count)), ...links);
     };
+    const pinLabel = newId("pin-label");
+    const pinValue = h("span", { "aria-labelledby": pinLabel, class: cls("pin") }, "••••");
+    const showPin = button("Show PIN", async () => {
+      if (showPin.textContent === "Hide PIN") {
+        pinValue.textContent = "••••";
+        showPin.textContent = "Show PIN";
+        return;
+      }
+      // The PIN is asked for only when the admin wants to see it.
+      const { ok, body: answer } = await api("GET", "/account/pin");
+      if (!ok) return;
+      pinValue.textContent = answer.pin;
+      showPin.textContent = "Hide PIN";
+    }, { class: cls("btn", "btn-plain") });
+    const account = body.account || {};
+    const summaryId = newId("summary");
+    const summary = h("section", { class: cls("tile", "summary"), "aria-labelledby": summaryId },
+      h("h2", { id: summaryId }, "Account Summary"),
+      h("div", { role: "group", "aria-label": "Account" },
+        h("div", { class: cls("summary-row") }, h("span", { class: cls("label") }, "Account Number"), h("span", {}, account.number || "")),
+        h("div", { class: cls("summary-row") }, h("span", { id: pinLabel, class: cls("label") }, "Security PIN"), pinValue, showPin)));
     frame(
       h("h1", {}, "Nextiva Voice Admin Dashboard"),
+      summary,
       h("div", { class: cls("tiles") },
         tile("Users", t.users, h("p", { class: cls("tile-links") },
           h("a", { href: "/app/people" }, "Manage"), " ", h("a", { href: "/app/people/new" }, "Add"))),
@@ -853,7 +875,7 @@
           ["Authorized User", user.authorized_user ? "Yes" : "No"],
           ["E911 Address", user.e911_address || "None"],
           ["E911 Status", user.e911_confirmed ? "Confirmed" : "Not confirmed"],
-          ["Call Recording", "Off"],
+          ["Call Recording", user.call_recording ? "On" : "Off"],
         ]),
         user.e911_confirmed ? null : button("Confirm E911 Address", () => navigate(`/app/people/${userId}/emergency-address`), { class: cls("btn", "secondary") }));
     }
@@ -1004,18 +1026,14 @@
       h("div", { class: cls("actions") }, button("Cancel", () => navigate("/app/account/licences"), { class: cls("btn", "secondary") }), save));
   }
 
-  /* ---------- Chat With an Expert ---------- */
+  /* ---------- Chat With an Expert: drawn from the conversation the server keeps ---------- */
   const chat = (function () {
-    const topics = [
-      ["How can we help?", ["Technical Support", "Billing", "Sales"]],
-      ["What do you need help with?", ["User Setup / Settings", "Phones & Devices", "Call Quality"]],
-      ["Which setting?", ["Voicemail", "Call Forwarding", "Something Else"]],
-    ];
-    let chatId = null;
-    let level = 0;
+    let current = null;
+    let poll = null;
+    let identifying = false;
     const error = h("div", { class: cls("chat-error") });
     const body = h("div", { class: cls("chat-body") });
-    const log = h("div", { role: "log", class: cls("chat-log") });
+    const log = h("div", { role: "log", "aria-label": "Conversation", class: cls("chat-log") });
     const panel = h("div", { role: "dialog", "aria-label": "Chat With an Expert", class: cls("chat-panel"), hidden: true },
       h("div", { class: cls("chat-head") }, h("h2", {}, "Chat With an Expert"),
         button("", () => { panel.hidden = true; }, { "aria-label": "Minimize chat", class: cls("icon-btn", "minimize") })),
@@ -1026,65 +1044,86 @@
       greeting.hidden = true;
       sessionStorage.setItem(`${K}-greeting-dismissed`, "1");
     }, { class: cls("btn", "btn-plain") }));
-    const bubble = button("Chat With an Expert", () => { panel.hidden = false; greeting.hidden = true; }, { class: cls("bubble") });
+    const bubble = button("Chat With an Expert", () => {
+      panel.hidden = false;
+      greeting.hidden = true;
+      // The conversation may have gone on in another tab or before a reload.
+      load();
+    }, { class: cls("bubble") });
     const element = h("div", { class: cls("chat") }, greeting, panel, bubble);
 
     const showError = (text) => {
       put(error, ...(text ? [h("p", { role: "alert" }, text)] : []));
     };
-    const post = async (path, payload) => {
-      const { ok, body: answer } = await api("POST", path, payload);
+    const call = async (method, path, payload) => {
+      const { ok, body: answer } = await api(method, path, payload);
       if (!ok) throw new Error(answer.error || WENT_WRONG);
       return answer;
     };
-    const line = (who, text) => log.append(h("p", { class: cls(`chat-${who}`) }, text));
+    const guarded = (work) => async () => {
+      try { await work(); showError(""); } catch (e) { if (!(e instanceof Unauthorized)) showError(e.message); }
+    };
+
+    async function load() {
+      try { draw((await call("GET", "/chat")).chat); } catch (e) { if (!(e instanceof Unauthorized)) showError(e.message); }
+    }
+
+    function draw(view) {
+      current = view;
+      clearTimeout(poll);
+      if (!view) {
+        if (!identifying) startStep();
+        return;
+      }
+      identifying = false;
+      put(log, view.messages.map((m) => h("p", { class: cls(`chat-${m.who}`) }, m.text)));
+      const endChat = button("End Chat", () => confirmEnd(endChat), { class: cls("btn", "secondary") });
+      if (view.state === "topics") {
+        put(body, view.messages.length ? log : null, h("p", {}, view.prompt),
+          h("div", { class: cls("chat-choices") }, view.choices.map((choice) =>
+            button(choice, guarded(async () => draw((await call("POST", `/chat/${view.id}`, { topic: choice })).chat)), { class: cls("btn", "secondary") }))),
+          endChat);
+      } else {
+        const message = h("textarea", { rows: "2", "aria-label": "Message", class: cls("input") });
+        const send = guarded(async () => {
+          const text = message.value.trim();
+          if (!text) return;
+          const answer = await call("POST", `/chat/${view.id}`, { message: text });
+          message.value = "";
+          draw(answer.chat);
+        });
+        put(body, log, message, h("div", { class: cls("actions") }, button("Send", send, { class: cls("btn", "primary") }), endChat));
+      }
+      log.scrollTop = log.scrollHeight;
+      // Nobody there yet: look again in a moment for the agent.
+      if (view.state === "waiting") poll = setTimeout(load, 500);
+    }
+
+    function confirmEnd(opener) {
+      if (body.querySelector("[role=alertdialog]")) return;
+      const box = h("div", { role: "alertdialog", "aria-label": "End this chat?", class: cls("confirm") }, h("p", {}, "End this chat?"));
+      box.append(
+        button("End Chat", guarded(async () => {
+          await call("POST", `/chat/${current.id}/end`, {});
+          draw(null);
+        }), { class: cls("btn", "primary") }),
+        button("Cancel", () => box.remove(), { class: cls("btn", "secondary") }));
+      opener.after(box);
+    }
 
     function startStep() {
       put(body, h("p", {}, "Our experts are here to help."), button("Start Chat", identifyStep, { class: cls("btn", "primary") }));
     }
     function identifyStep() {
+      identifying = true;
       const email = textField("chat_email", "Email", "for", { type: "email", autocomplete: "email" });
       const pin = textField("chat_pin", "PIN", "wrap", { type: "password", extra: { inputmode: "numeric" } });
-      const go = async () => {
-        try {
-          const answer = await post("/chat", { email: email.input.value, pin: pin.input.value });
-          chatId = answer.id;
-          level = 0;
-          pin.input.value = "";
-          showError("");
-          topicStep();
-        } catch (e) { if (!(e instanceof Unauthorized)) showError(e.message); }
-      };
+      const go = guarded(async () => {
+        const answer = await call("POST", "/chat", { email: email.input.value, pin: pin.input.value });
+        pin.input.value = "";
+        draw(answer.chat);
+      });
       put(body, email.field, pin.field, button("Continue", go, { class: cls("btn", "primary") }));
-    }
-    function topicStep() {
-      const [prompt, choices] = topics[level];
-      put(body, h("p", {}, prompt), h("div", { class: cls("chat-choices") }, choices.map((choice) => button(choice, async () => {
-        try {
-          await post(`/chat/${chatId}`, { topic: choice });
-          showError("");
-          level += 1;
-          if (level < topics.length) topicStep();
-          else talkStep();
-        } catch (e) { if (!(e instanceof Unauthorized)) showError(e.message); }
-      }, { class: cls("btn", "secondary") }))));
-    }
-    function talkStep() {
-      put(log);
-      line("agent", "Taylor, a Nextiva expert, has joined the chat. What can I do for you?");
-      const message = h("textarea", { rows: "2", "aria-label": "Message", class: cls("input") });
-      const send = async () => {
-        const text = message.value.trim();
-        if (!text) return;
-        try {
-          const answer = await post(`/chat/${chatId}`, { message: text });
-          line("me", text);
-          message.value = "";
-          if (answer.reply) line("agent", answer.reply);
-          showError("");
-        } catch (e) { if (!(e instanceof Unauthorized)) showError(e.message); }
-      };
-      put(body, log, message, button("Send", send, { class: cls("btn", "primary") }));
     }
     startStep();
 

@@ -2,6 +2,11 @@
 
 The rules are those the Create User screen enforces (PORTAL.md, seed 001), so a row
 the portal would refuse is refused here first, before any browser starts.
+
+`authorized_user` is yes (True), no (False) or left empty (None: the portal's setting is
+left as it is). `pin` is the authorized user's four-digit security PIN, a secret from the
+moment the roster is read: in no repr, comparison or error message. `call_recording` asks
+Nextiva Support for call recording (seed 000), in one chat per run.
 """
 
 from __future__ import annotations
@@ -9,7 +14,16 @@ from __future__ import annotations
 import re
 
 from anyascii import anyascii
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_PACKAGE = "NextOSAdditionalLineLocal"
 DEFAULT_DEVICE = "Generic SIP Phone"
@@ -18,6 +32,9 @@ DEFAULT_LICENSE = "NextOS Pro Plus Upgrade"
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9.\-:\[\]]+$")
 _NOT_USERNAME = re.compile(r"[^A-Za-z0-9.\-:\[\]]")
 RESERVED_EXTENSIONS = frozenset({"211", "311", "411", "511", "611", "711", "811", "911"})
+PIN_MESSAGE = "PIN must be 4 digits."
+_YES = frozenset({"yes", "y", "true", "1", "on"})
+_NO = frozenset({"no", "n", "false", "0", "off"})
 
 
 def default_username(first_name: str, last_name: str) -> str:
@@ -38,7 +55,10 @@ def digits(phone_number: str) -> str:
 class NewHire(BaseModel):
     """One employee to onboard: the Create User fields plus the settings of later steps."""
 
-    model_config = ConfigDict(frozen=True, str_strip_whitespace=True, extra="forbid")
+    # No input in error messages: a refused row may hold a PIN.
+    model_config = ConfigDict(
+        frozen=True, str_strip_whitespace=True, extra="forbid", hide_input_in_errors=True
+    )
 
     first_name: str = Field(min_length=1, max_length=30)
     last_name: str = Field(min_length=1, max_length=30)
@@ -53,6 +73,35 @@ class NewHire(BaseModel):
     send_attachment: bool = True
     license: str | None = DEFAULT_LICENSE
     welcome_email: bool = False
+    authorized_user: bool | None = None
+    pin: SecretStr | None = Field(default=None, repr=False)
+    call_recording: bool = False
+
+    @field_validator("authorized_user", "call_recording", mode="before")
+    @classmethod
+    def _yes_no(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if not word:
+                # Empty: authorized_user is left as the portal has it; call_recording is no.
+                return None if info.field_name == "authorized_user" else False
+            if word in _YES:
+                return True
+            if word in _NO:
+                return False
+            raise ValueError("must be yes or no")
+        return value
+
+    @field_validator("pin", mode="before")
+    @classmethod
+    def _pin_is_four_digits(cls, value: object) -> object:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if not isinstance(raw, str) or not re.fullmatch(r"\d{4}", raw.strip()):
+            # The value itself is never echoed: it is a secret.
+            raise ValueError(PIN_MESSAGE)
+        return SecretStr(raw.strip())
 
     @field_validator("username")
     @classmethod
@@ -84,6 +133,14 @@ class NewHire(BaseModel):
         if value in RESERVED_EXTENSIONS:
             raise ValueError(f"Extension {value} is reserved for service codes.")
         return value
+
+    @model_validator(mode="after")
+    def _pin_with_authorization(self) -> NewHire:
+        if self.authorized_user and self.pin is None:
+            raise ValueError("pin: is required when authorized_user is yes (4 digits)")
+        if self.pin is not None and not self.authorized_user:
+            raise ValueError("pin: is given but authorized_user is not yes; give both or neither")
+        return self
 
     @model_validator(mode="after")
     def _fill_username(self) -> NewHire:

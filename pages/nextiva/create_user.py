@@ -52,6 +52,10 @@ class CreateUserPage:
         self.phone_number = Dropdown(page, "Phone Number")
         self.package = Dropdown(page, "Package")
         self.save_and_continue_button = button(page, "Save & Continue").first
+        self.authorized_user = page.get_by_role("checkbox", name="Authorized User", exact=True)
+        # Found by label within the form's screen: a PIN field may be a password field,
+        # which has no ARIA role, and the chat panel beside it has a PIN field of its own.
+        self.pin = page.get_by_role("main").get_by_label("PIN", exact=True)
 
     def is_shown(self) -> bool:
         """Whether the Create User form is on screen."""
@@ -108,6 +112,16 @@ class CreateUserPage:
         self.package.choose(hire.package)
         set_checked(self.welcome_email, hire.welcome_email)
         return CreatedUser(phone_number=digits(number), extension=self.extension.input_value())
+
+    def set_authorized(self, pin: str | None) -> None:
+        """Tick Authorized User and type `pin` into the PIN field it reveals; None clears
+        the box. The PIN is typed into the portal and nowhere else: never logged."""
+        if pin is None:
+            set_checked(self.authorized_user, False)
+            return
+        set_checked(self.authorized_user, True)
+        self.pin.wait_for(state="visible")
+        self.pin.fill(pin)
 
     def save_and_continue(self) -> None:
         """Save & Continue: creates the user and opens the E911 Address screen.

@@ -12,7 +12,18 @@ from playwright.sync_api import Locator, Page
 
 from pages.feedback import open_screen, perform
 from pages.nextiva.e911_address import HEADING as E911_HEADING
-from pages.widgets import Dropdown, button, click, labelled_value, named, set_checked, text_lines
+from pages.widgets import (
+    Dropdown,
+    button,
+    click,
+    labelled_value,
+    named,
+    set_checked,
+    text_lines,
+    text_of,
+)
+
+PIN_IS_SET = "A PIN is set."
 
 
 class _Section:
@@ -63,6 +74,13 @@ class ProfileSection(_Section):
         if status is None:
             return not self.confirm_e911_button.first.is_visible()
         return status.casefold().startswith("confirmed")
+
+    def call_recording(self) -> bool | None:
+        """Whether the profile says Call Recording On (None: it shows no Call Recording)."""
+        shown = self.value("Call Recording")
+        if shown is None:
+            return None
+        return shown.casefold().startswith("on")
 
     def open_e911_confirmation(self) -> None:
         """Confirm E911 Address: opens the E911 Address screen."""
@@ -182,8 +200,20 @@ class VoicemailSection(_Section):
         self.save()
 
 
+@dataclass(frozen=True)
+class SecurityState:
+    """What Security Information shows: Authorized User, and whether "A PIN is set."."""
+
+    authorized: bool
+    pin_set: bool
+
+
 class SecuritySection(_Section):
-    """Security Information: Authorized User and the Security PIN."""
+    """Security Information: Authorized User and the Security PIN.
+
+    A saved PIN is never shown again: the section says "A PIN is set." instead, and a blank
+    Security PIN on Save keeps it.
+    """
 
     name = "Security Information"
 
@@ -200,11 +230,32 @@ class SecuritySection(_Section):
         self.open()
         return self.authorized_user.is_checked()
 
-    def authorize(self, pin: str) -> None:
-        """Make the user an authorized user with `pin`, and Save. The PIN is never logged."""
+    def state(self) -> SecurityState:
+        """Authorized User as ticked, and whether the section says a PIN is set."""
+        self.open()
+        return SecurityState(
+            authorized=self.authorized_user.is_checked(),
+            pin_set=PIN_IS_SET.casefold() in text_of(self.region).casefold(),
+        )
+
+    def fill_authorized(self, pin: str) -> None:
+        """Tick Authorized User and type `pin` (Save is separate). The PIN is never logged."""
         self.open()
         set_checked(self.authorized_user, True)
         self.security_pin.fill(pin)
+
+    def fill_not_authorized(self) -> None:
+        """Clear Authorized User (Save is separate); saving it removes the PIN."""
+        self.open()
+        set_checked(self.authorized_user, False)
+
+    def save(self) -> None:
+        """Save the section; raises BusinessError/PortalError on a refusal/failure."""
+        self._save()
+
+    def authorize(self, pin: str) -> None:
+        """Make the user an authorized user with `pin`, and Save. The PIN is never logged."""
+        self.fill_authorized(pin)
         self._save()
 
 

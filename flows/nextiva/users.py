@@ -16,6 +16,7 @@ from playwright.sync_api import Page
 from domain.errors import BusinessError, ConflictError, PortalError
 from domain.nextiva import NewHire, digits
 from domain.steps import ALREADY_DONE, CHANGED, CREATED, NoWitness, StepOutcome, Witness
+from flows.nextiva.authorized import authorize_on_create
 from flows.nextiva.navigate import (
     conflict,
     differences,
@@ -90,6 +91,7 @@ def create_user(
             overview.open_add_users()
             form = CreateUserPage(page)
             saved = form.fill(hire, numbers.pick) if numbers else form.fill(hire)
+            authorize_on_create(form, hire, witness)
             witness.before_write(page, CREATE_USER, f"Create User {hire.username}")
             try:
                 form.save_and_continue()

@@ -14,12 +14,19 @@ from flows.nextiva.users import create_user
 from tests.conftest import Portal
 
 PIN = "4821"
-DANA = dict(first_name="Dana", last_name="Smith", email="dana.smith@example.com")
+DANA = {
+    "first_name": "Dana",
+    "last_name": "Smith",
+    "email": "dana.smith@example.com",
+    "location": "Phoenix HQ",
+}
 
 
-def hire(authorized: bool | None, pin: str | None = PIN, **fields: str) -> NewHire:
-    values = {**DANA, "location": "Phoenix HQ", **fields}
-    return NewHire(**values, authorized_user=authorized, pin=pin if authorized else None)
+def hire(authorized: bool | None) -> NewHire:
+    """Dana Smith of the seed, with the roster's authorized_user (and the PIN when yes)."""
+    return NewHire.model_validate(
+        {**DANA, "authorized_user": authorized, "pin": PIN if authorized else None}
+    )
 
 
 class SecretWitness:
@@ -43,9 +50,9 @@ class SecretWitness:
 def test_a_pin_is_required_for_yes_four_digits_and_never_echoed() -> None:
     """The roster row is refused without its PIN or with a bad one, and the PIN is not shown."""
     with pytest.raises(ValidationError, match="pin: is required"):
-        NewHire(**DANA, location="Phoenix HQ", authorized_user=True)
+        NewHire.model_validate({**DANA, "authorized_user": True})
     with pytest.raises(ValidationError) as refused:
-        NewHire(**DANA, location="Phoenix HQ", authorized_user="yes", pin="98765")
+        NewHire.model_validate({**DANA, "authorized_user": "yes", "pin": "98765"})
     assert "PIN must be 4 digits." in str(refused.value) and "98765" not in str(refused.value)
     made = hire(True)
     assert PIN not in repr(made) and PIN not in str(made.model_dump())
@@ -58,13 +65,15 @@ def test_a_new_hire_is_authorized_on_create_user_and_the_step_then_writes_nothin
     signed_in_page: Page, portal_of_variant: Portal
 ) -> None:
     """Create User ticks Authorized User with the PIN; the step after it finds it done."""
-    nia = NewHire(
-        first_name="Nia",
-        last_name="Okafor",
-        email="nia.okafor@example.com",
-        location="Denver Office",
-        authorized_user=True,
-        pin=PIN,
+    nia = NewHire.model_validate(
+        {
+            "first_name": "Nia",
+            "last_name": "Okafor",
+            "email": "nia.okafor@example.com",
+            "location": "Denver Office",
+            "authorized_user": True,
+            "pin": PIN,
+        }
     )
     witness = SecretWitness()
     create_user(signed_in_page, nia, witness)

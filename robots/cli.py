@@ -9,8 +9,10 @@ Exit codes, the same for every command (a scheduler and a shell script rely on t
 130 interrupted.
 
 Adding a command: a function under `@app.command()` that takes the shared arguments and
-options below, does its work inside `with exit_codes():`, calls `settings_for(portal_url)` if it
-needs settings, and ends with `raise typer.Exit(code)` for anything but success.
+options below, does its work inside `with exit_codes():`, calls `kind_for(kind)` and
+`settings_for(portal_url, portal)` if it drives a portal, and ends with `raise
+typer.Exit(code)` for anything but success. No command names a kind of portal: they are
+the installed portal packages (robots/portals.py), chosen with `--kind` or PORTAL_KIND.
 Passwords and PINs come only from the environment or `.env`, never from an option.
 """
 
@@ -26,9 +28,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from robots import fleet_cli
+
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from domain.portal import PortalKind
     from robots.roster import Roster
     from robots.settings import Settings
 
@@ -42,7 +47,8 @@ class ExitCode(enum.IntEnum):
 
 app = typer.Typer(
     name="onboard",
-    help="Onboard new employees into the Nextiva Voice admin portal from a roster CSV.",
+    help="Onboard new employees into hosted phone-system admin portals (Nextiva Voice, "
+    "Xima UCaaS) from a roster CSV.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -69,6 +75,16 @@ PortalUrlOption = Annotated[
         "--portal-url",
         help="The portal's start URL; overrides PORTAL_URL.",
         metavar="URL",
+        show_default=False,
+    ),
+]
+KindOption = Annotated[
+    str | None,
+    typer.Option(
+        "--kind",
+        help="Which kind of portal the roster is for (nextiva, xima); overrides PORTAL_KIND "
+        "(default nextiva).",
+        metavar="KIND",
         show_default=False,
     ),
 ]
@@ -139,7 +155,15 @@ def env_value(name: str) -> str | None:
     return os.environ.get(name) or dotenv_values(ENV_FILE).get(name) or None
 
 
-def settings_for(portal_url: str | None = None) -> Settings:
+def kind_for(name: str | None) -> PortalKind:
+    """The portal kind named by `--kind`, else PORTAL_KIND (environment or .env), else the
+    default; SetupError (exit code 2) naming the installed kinds when there is none such."""
+    from robots.portals import default_kind_name, portal_kind
+
+    return portal_kind(name or env_value("PORTAL_KIND") or default_kind_name())
+
+
+def settings_for(portal_url: str | None = None, kind: PortalKind | None = None) -> Settings:
     """The run's settings (after `.env`); a missing one stops the command with exit code 2.
 
     Once read, the secrets live in the settings alone: they are removed from this process's
@@ -150,8 +174,15 @@ def settings_for(portal_url: str | None = None) -> Settings:
     from robots.settings import load_settings as load
 
     load_env()
+    names = None
+    if kind is not None:
+        names = {
+            "portal_url": kind.settings.url,
+            "portal_username": kind.settings.username,
+            "portal_password": kind.settings.password,
+        }
     try:
-        return load(portal_url)
+        return load(portal_url, names=names)
     finally:
         forget_secrets()
 
@@ -179,11 +210,11 @@ def exit_codes() -> Iterator[None]:
         raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
-def read_roster(path: Path) -> Roster:
+def read_roster(path: Path, kind: PortalKind | None = None) -> Roster:
     """The roster at `path`; an unreadable file stops the command with exit code 2."""
     from robots.roster import read_roster as read
 
-    return read(path)
+    return read(path, kind)
 
 
 def plural(count: int, noun: str) -> str:
@@ -197,16 +228,9 @@ def show_roster(roster: Roster, *, strict: bool = False, accepted: bool = True) 
 
     refused = "[red]refused[/]"
     lines: list[tuple[int, str]] = []
-    if accepted:
+    if accepted and roster.kind is not None:
         for entry in roster.entries:
-            hire = entry.hire
-            line = hire.phone_number or "first free number"
-            if hire.extension:
-                line += f" x{hire.extension}"
-            text = (
-                f"row {entry.row}: {hire.username} ({hire.full_name}, {hire.email}), "
-                f"{hire.location}, {line}"
-            )
+            text = f"row {entry.row}: {roster.kind.describe(entry.record)}"
             lines.append((entry.row, f"[green]ok[/]       {escape(text)}"))
     lines.extend((p.row or 0, f"{refused}  {escape(str(p))}") for p in roster.problems)
     label = refused if strict else "[yellow]warning[/]"
@@ -219,6 +243,7 @@ def show_roster(roster: Roster, *, strict: bool = False, accepted: bool = True) 
 @app.command(short_help="Check a roster offline, row by row.")
 def check(
     roster: RosterArgument,
+    kind: KindOption = None,
     strict: StrictOption = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Show only problems and the summary.")
@@ -226,7 +251,8 @@ def check(
 ) -> None:
     """Check a roster offline: every row the portal would refuse, with row, column and reason."""
     with exit_codes():
-        result = read_roster(roster)
+        load_env()
+        result = read_roster(roster, kind_for(kind))
         show_roster(result, strict=strict, accepted=not quiet)
         summary = f"{plural(len(result.entries), 'row')} ok, {result.refused} refused"
         if result.warnings:
@@ -254,13 +280,12 @@ def portal(
     variant: Annotated[
         str, typer.Option(metavar="VARIANT", help="UI variant of the mock portal.")
     ] = "a",
+    kind: KindOption = None,
 ) -> None:
-    """Run the mock portal on this machine, for demos and trying the robot safely."""
+    """Run the mock portal of a kind on this machine, for demos and trying the robot safely."""
     with exit_codes():
         load_env(secrets=True)  # the mock's admin account may be set in .env (MOCK_ADMIN_*)
-        from mock_portal.nextiva.serve import run
-
-        run(host, port, faults, variant)
+        kind_for(kind).mock.serve(host, port, faults, variant)
 
 
 OnlyOption = Annotated[
@@ -326,11 +351,25 @@ LogFileOption = Annotated[
 ]
 
 
+AllowDeletesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--allow-deletes",
+        min=0,
+        metavar="N",
+        help="Allow a roster that deletes up to N users, past the deletion guard's limit.",
+        show_default=False,
+    ),
+]
+
+
 def _job(
     mode: str,
     roster: Path,
     portal_url: str | None,
     *,
+    kind: str | None = None,
+    allow_deletes: int | None = None,
     headed: bool = False,
     slow_mo: int = 0,
     only: list[str] | None = None,
@@ -353,8 +392,9 @@ def _job(
         from robots.runner import RunOptions
 
         configure_logging(log_file)
-        settings = settings_for(portal_url)
-        result = read_roster(roster)
+        portal = kind_for(kind)
+        settings = settings_for(portal_url, portal)
+        result = read_roster(roster, portal)
         show_roster(result, strict=strict, accepted=False)
         if headed and sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
             say_warning("no display to show the browser on: running headless")
@@ -368,6 +408,7 @@ def _job(
             workers=workers,
             license_batch=license_batch,
             screenshots=screenshots,
+            allow_deletes=allow_deletes,
         )
         job = JobOptions(
             run=options,
@@ -375,7 +416,7 @@ def _job(
             keep_days=keep_days,
             notify_url=settings.notify_webhook_url,
         )
-        code = execute(settings, result, job, mode=mode, out=console())
+        code = execute(settings, result, job, mode=mode, out=console(), kind=portal)
     if code:
         raise typer.Exit(code)
 
@@ -384,6 +425,7 @@ def _job(
 def run(
     roster: RosterArgument,
     portal_url: PortalUrlOption = None,
+    kind: KindOption = None,
     headed: HeadedOption = False,
     slow_mo: SlowMoOption = 0,
     only: OnlyOption = None,
@@ -397,8 +439,10 @@ def run(
     license_batch: LicenseBatchOption = 10,
     screenshots: ScreenshotsOption = True,
     log_file: LogFileOption = None,
+    allow_deletes: AllowDeletesOption = None,
 ) -> None:
-    """Onboard every new hire of the roster: create, E911, device, voicemail, licence."""
+    """Onboard every user of the roster through the portal's steps (Nextiva: create, E911,
+    device, voicemail, licence; Xima: add or edit, delete)."""
     if video:
         raise typer.BadParameter(
             "video recording is not offered: its frames cannot be masked, and a generated "
@@ -410,6 +454,8 @@ def run(
         "run",
         roster,
         portal_url,
+        kind=kind,
+        allow_deletes=allow_deletes,
         headed=headed,
         slow_mo=slow_mo,
         only=only,
@@ -427,16 +473,29 @@ def run(
 def plan(
     roster: RosterArgument,
     portal_url: PortalUrlOption = None,
+    kind: KindOption = None,
     only: OnlyOption = None,
     log_file: LogFileOption = None,
+    allow_deletes: AllowDeletesOption = None,
 ) -> None:
-    """Sign in and read only: per user and step, what a run would do. Writes nothing."""
-    _job("plan", roster, portal_url, only=only, trace="off", log_file=log_file)
+    """Sign in and read only: per user and step, what a run would do (every deletion
+    listed, and whether the deletion guard would refuse them). Writes nothing."""
+    _job(
+        "plan",
+        roster,
+        portal_url,
+        kind=kind,
+        allow_deletes=allow_deletes,
+        only=only,
+        trace="off",
+        log_file=log_file,
+    )
 
 
 @app.command(short_help="Onboard the example roster into the mock portal.")
-def demo() -> None:
-    """Start the mock portal, onboard examples/roster.csv into it, show where the evidence is."""
+def demo(kind: KindOption = None) -> None:
+    """Start the mock portal of a kind, onboard its example roster (examples/) into it, show
+    where the evidence is."""
     with exit_codes():
         # The mock's admin account may be set in .env; the job removes every secret from
         # the environment once the mock has read it, before the browser starts.
@@ -445,7 +504,7 @@ def demo() -> None:
         from robots.jobs import demo as run_demo
 
         configure_logging()
-        code = run_demo(console())
+        code = run_demo(console(), kind=kind_for(kind))
     if code:
         raise typer.Exit(code)
 
@@ -505,6 +564,10 @@ def verify(
             "junit.xml, is proven"
         )
     raise typer.Exit(ExitCode.FAILED)
+
+
+# Past one machine: enqueue, worker, status (robots/fleet_cli.py).
+fleet_cli.register(app)
 
 
 def main() -> None:

@@ -24,18 +24,18 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from domain.errors import SetupError
+from domain.portal import PortalKind
 from robots.lock import open_private_file, run_lock
-from robots.roster import Roster, RosterEntry
-from robots.runner import (
+from robots.results import (
     EXIT_FAILURES,
     EXIT_NOT_STARTED,
     EXIT_OK,
-    Runner,
-    RunOptions,
     RunResult,
     UserResult,
     write_summary,
 )
+from robots.roster import Roster, RosterEntry
+from robots.runner import Runner, RunOptions
 from robots.settings import Settings, forget_secrets
 
 log = structlog.get_logger("onboard")
@@ -101,8 +101,10 @@ def execute(
     *,
     mode: str = "run",
     out: Console | None = None,
+    kind: PortalKind | None = None,
 ) -> int:
-    """Run or plan the roster; print the outcome; return the exit code."""
+    """Run or plan the roster for `kind` of portal (default: the roster's); print the
+    outcome; return the exit code."""
     out = out or Console()
     # The settings hold the secrets now; the browser driver started below inherits this
     # process's environment, so none may be left in it.
@@ -115,6 +117,9 @@ def execute(
         out.print("Nothing to do: no valid rows in the roster.")
         return EXIT_FAILURES if roster.problems else EXIT_OK
 
+    kind = kind or roster.kind
+    if kind is None:
+        raise SetupError("the roster does not say which kind of portal it is for")
     console = _progress_console()
     with ExitStack() as held:
         # The lock is held from before the run until after its report and pruning: old runs
@@ -141,7 +146,7 @@ def execute(
                 if what not in ("starting",) and not what.startswith("step "):
                     progress.advance(task)
 
-            runner = Runner(settings, options.run, progress=on_progress)
+            runner = Runner(settings, options.run, kind, progress=on_progress)
             with _graceful_stop(runner):
                 try:
                     result = runner.run(entries, mode=mode)
@@ -194,42 +199,47 @@ def _finish(
     if roster.refused:
         counts["refused by roster check"] = roster.refused
     tally = ", ".join(f"{n} {status}" for status, n in counts.items()) or "no users"
+    for note in result.notes:
+        out.print(f"[red]Refused:[/] {escape(note)}" if result.mode == "run" else escape(note))
     if result.stopped:
         out.print(f"[red]Run stopped:[/] {escape(result.stopped)}")
     out.print(escape(f"{result.mode} {result.run_id}: {tally}. Report: {report}"))
     return code
 
 
-def demo(out: Console | None = None, roster_path: Path | None = None) -> int:
-    """Start the mock portal on a free port, onboard the example roster into it, stop it."""
+def demo(
+    out: Console | None = None, roster_path: Path | None = None, kind: PortalKind | None = None
+) -> int:
+    """Start `kind`'s mock portal on a free port, run its example roster into it, stop it."""
     from pydantic import SecretStr
 
-    from mock_portal.nextiva import create_app
-    from mock_portal.nextiva.config import PortalConfig
     from mock_portal.server import PortalServer
+    from robots.portals import default_kind
     from robots.roster import read_roster
 
     out = out or Console()
-    roster_path = roster_path or _example_roster()
-    config = PortalConfig.from_env()
-    with PortalServer(create_app(config)) as server:
-        out.print(f"Mock portal running at {server.url}")
+    kind = kind or default_kind()
+    roster_path = roster_path or _example_roster(kind.mock.demo_roster)
+    app, username, password = kind.mock.app()
+    with PortalServer(app) as server:
+        out.print(f"{kind.title} mock portal running at {server.url}")
         settings = Settings(
             portal_url=server.url,
-            portal_username=config.admin_username,
-            portal_password=SecretStr(config.admin_password),
+            portal_username=username,
+            portal_password=SecretStr(password),
         )
-        code = execute(settings, read_roster(roster_path), JobOptions(run=RunOptions()), out=out)
+        roster = read_roster(roster_path, kind)
+        code = execute(settings, roster, JobOptions(run=RunOptions()), out=out, kind=kind)
         out.print("Evidence: report.html, audit.jsonl and screenshots in the run folder above.")
     out.print("Mock portal stopped.")
     return code
 
 
-def _example_roster() -> Path:
-    here = Path(__file__).resolve().parent.parent / "examples" / "roster.csv"
+def _example_roster(name: str) -> Path:
+    here = Path(__file__).resolve().parent.parent / "examples" / name
     if here.is_file():
         return here
-    fallback = Path(os.getcwd()) / "examples" / "roster.csv"
+    fallback = Path(os.getcwd()) / "examples" / name
     if fallback.is_file():
         return fallback
-    raise SetupError("examples/roster.csv was not found; pass a roster to `onboard run`.")
+    raise SetupError(f"examples/{name} was not found; pass a roster to `onboard run`.")

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
 from robots.evidence import Redactor, read_audit
-from robots.runner import RunResult
+from robots.results import RunResult
 
 THUMB_WIDTH = 360
 

@@ -1,38 +1,32 @@
-"""The run machinery: one browser, one sign-in, every roster entry onboarded or planned.
+"""The run loop: sign in, then every roster entry through its portal's steps (or planned).
 
-A user's failure never stops the others: a business error is reported with the portal's
-own words; a transient one is retried from observation (tenacity) and, after a session
-expiry, the robot signs in again first. Wrong admin credentials stop the whole run after
-one attempt, as does a portal that keeps failing for several users in a row.
+The loop knows no step by name: it reads the portal's list (`PortalKind.steps`). A user's
+failure never stops the others: a business error is reported with the portal's own words;
+a transient one is retried from observation (robots/retry.py) and, after a session expiry,
+the robot signs in again first. Wrong admin credentials stop the whole run after one
+attempt, as does a portal that keeps failing for several users in a row.
+
+A step that batches (`Step.batch`) is left for the worker's batch: each worker does the
+earlier steps for up to `batch_size` users, then the batch step for all of them with one
+save, then the later steps. An `exclusive` step is done by one worker of the run at a time.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import json
-import os
 import queue
-import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
-from playwright.sync_api import BrowserContext, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
+from tenacity import Retrying
 
 from domain.errors import (
     BusinessError,
@@ -42,30 +36,44 @@ from domain.errors import (
     SetupError,
     SignInError,
 )
-from domain.steps import StepOutcome, StepPlan
-from flows.nextiva.licensing import LICENSE, assign_license, assign_licenses
-from flows.nextiva.offered import PortalOptions, read_options, unoffered
-from flows.nextiva.onboard import onboard_user, plan_user
-from flows.nextiva.session import ensure_signed_in, sign_in
-from flows.nextiva.users import CREATE_USER, NumberClaims
+from domain.portal import PortalKind
+from domain.steps import Session, Step, StepCall, StepOutcome, apply_steps, plan_steps
 from pages.widgets import on_use
-from robots.browser import launch_options
-from robots.evidence import (
-    AuditEvent,
-    EvidenceRecorder,
-    Redactor,
-    TraceRecorder,
-    elapsed_ms,
-    signing_key,
-)
+from robots.evidence import AuditEvent, EvidenceRecorder, Redactor, elapsed_ms, signing_key
+from robots.guard import DeletionGuard
 from robots.lock import run_lock
 from robots.narrator import Narrator
+from robots.pool import run_workers
+from robots.results import (
+    EXIT_FAILURES,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_STARTED,
+    EXIT_OK,
+    RunResult,
+    UserResult,
+    make_run_dir,
+    new_run_id,
+    write_summary,
+)
+from robots.retry import RetryPolicy
 from robots.roster import RosterEntry
 from robots.settings import Settings
+from robots.startup import Browser, start_browser
+from robots.witness import BatchStepWitness, ProgressHook, UserWitness
+
+__all__ = [
+    "EXIT_FAILURES",
+    "EXIT_INTERRUPTED",
+    "EXIT_NOT_STARTED",
+    "EXIT_OK",
+    "RunOptions",
+    "RunResult",
+    "Runner",
+    "UserResult",
+    "write_summary",
+]
 
 log = structlog.get_logger("onboard")
-
-EXIT_OK, EXIT_FAILURES, EXIT_NOT_STARTED, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 @dataclass
@@ -75,182 +83,32 @@ class RunOptions:
     only: Sequence[str] = ()
     trace: str = "retain-on-failure"  # "on" | "off" | "retain-on-failure"
     workers: int = 1
-    license_batch: int = 10  # users per Save on the Assign screen; 1: one at a time
+    # Users per save of a step that batches (Nextiva's licence); 1: one at a time.
+    license_batch: int = 10
     screenshots: bool = True
     breaker_threshold: int = 3
-
-
-@dataclass
-class UserResult:
-    row: int
-    username: str
-    name: str
-    status: str = "pending"  # complete | failed | refused | conflict | planned | skipped
-    outcomes: list[StepOutcome] = field(default_factory=list)
-    plans: list[StepPlan] = field(default_factory=list)
-    error: str | None = None
-    error_kind: str | None = None
-    screenshot: str | None = None
-    trace: str | None = None
-    attempts: int = 0
-    duration_ms: int = 0
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    run_dir: Path
-    mode: str
-    portal_url: str
-    started: str
-    users: list[UserResult] = field(default_factory=list)
-    finished: str = ""
-    stopped: str | None = None  # why the run stopped early, if it did
-    not_started: bool = False  # no browser or no sign-in: nothing was tried
-    sign_ins: int = 0
-    re_sign_ins: int = 0
-    retries: int = 0
-    audit: dict[str, object] = field(default_factory=dict)
-
-    def status_counts(self) -> dict[str, int]:
-        """How many users ended in each status, in the order they first occur."""
-        counts: dict[str, int] = {}
-        for user in self.users:
-            counts[user.status] = counts.get(user.status, 0) + 1
-        return counts
-
-    @property
-    def exit_code(self) -> int:
-        if self.stopped == "interrupted":
-            return EXIT_INTERRUPTED
-        if self.not_started:
-            return EXIT_NOT_STARTED
-        bad = [u for u in self.users if u.status not in ("complete", "planned")]
-        return EXIT_FAILURES if bad or self.stopped else EXIT_OK
-
-
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
-def make_run_dir(recordings: Path, run_id: str) -> Path:
-    recordings.mkdir(parents=True, exist_ok=True)
-    run_dir = recordings / run_id
-    run_dir.mkdir(mode=0o700)
-    os.chmod(run_dir, 0o700)  # mkdir's mode is filtered by umask
-    return run_dir
+    # Deletions the admin allowed by number, past the deletion guard's limit.
+    allow_deletes: int | None = None
 
 
 class RunInterruptedError(RobotError):
     """The admin or the system asked the run to stop; raised between two steps."""
 
 
-class UserWitness:
-    """Feeds one user's step events to the evidence recorder (the flows' Witness)."""
-
-    def __init__(
-        self,
-        recorder: EvidenceRecorder,
-        result: UserResult,
-        *,
-        progress: Callable[[UserResult, str], None] = lambda _user, _what: None,
-        narrator: Narrator | None = None,
-    ) -> None:
-        self._recorder = recorder
-        self._result = result
-        self._narrator = narrator or Narrator(enabled=False)
-        self._progress = progress
-        self._step_started = time.monotonic()
-
-    def before_write(self, page: Page, step: str, description: str) -> None:
-        self._narrator.caption(page, f"{self._result.name}: {step}: saving ({description})")
-        shot = self._recorder.screenshot(page, self._result.username, f"before {step}")
-        self.record_write(step, description, shot)
-
-    def after_step(self, page: Page, outcome: StepOutcome) -> None:
-        shot = self._recorder.screenshot(page, self._result.username, outcome.step)
-        self.record_step(outcome, shot)
-        self._narrator.caption(page, f"{self._result.name}: {outcome.step}: {outcome.action}")
-
-    def secret(self, value: str) -> None:
-        self._recorder.redactor.add(value)
-
-    def record_write(self, step: str, description: str, shot: str | None) -> None:
-        """The audit line of a save about to happen, with the screenshot taken for it."""
-        self._recorder.record(
-            AuditEvent(
-                user=self._result.username,
-                step=step,
-                action="about to write",
-                outcome="pending",
-                detail=description,
-                screenshot=shot,
-            )
-        )
-
-    def record_step(self, outcome: StepOutcome, shot: str | None, *, detail: str = "") -> None:
-        """The audit line of a finished step, and the user's result and progress."""
-        self._recorder.record(
-            AuditEvent(
-                user=self._result.username,
-                step=outcome.step,
-                action=outcome.action,
-                outcome="ok",
-                before=outcome.before,
-                after=outcome.after,
-                detail=detail or outcome.detail,
-                duration_ms=elapsed_ms(self._step_started),
-                screenshot=shot,
-            )
-        )
-        self._result.outcomes.append(outcome)
-        self._result.screenshot = shot
-        self._step_started = time.monotonic()
-        self._progress(self._result, f"step {outcome.step}: {outcome.action}")
-
-
-class LicenseBatchWitness:
-    """Feeds one licence Save made for several users to the evidence (the flows' BatchWitness).
-
-    One screenshot serves them all: each user's audit lines point to the same file.
-    """
-
-    def __init__(
-        self,
-        recorder: EvidenceRecorder,
-        users: Mapping[str, UserWitness],
-        *,
-        narrator: Narrator | None = None,
-    ) -> None:
-        self._recorder = recorder
-        self._users = users
-        self._narrator = narrator or Narrator(enabled=False)
-
-    def before_write(
-        self, page: Page, step: str, description: str, usernames: Sequence[str]
-    ) -> None:
-        self._narrator.caption(page, f"{len(usernames)} users: {step}: saving ({description})")
-        shot = self._recorder.screenshot(page, "batch", f"before {step}")
-        for username in usernames:
-            self._users[username].record_write(step, description, shot)
-
-    def after_steps(self, page: Page, outcomes: Mapping[str, StepOutcome]) -> None:
-        shot = self._recorder.screenshot(page, "batch", LICENSE)
-        for username, outcome in outcomes.items():
-            detail = f"one Save for {len(self._users)} users"
-            self._users[username].record_step(outcome, shot, detail=detail)
-        self._narrator.caption(page, f"{len(outcomes)} users: {LICENSE}: done")
-
-
 @dataclass
 class _Deferred:
-    """A user whose steps are done but the licence, waiting for their worker's batch."""
+    """A user whose steps before the batch step are done, waiting for their worker's batch."""
 
     entry: RosterEntry
     user: UserResult
 
 
-ProgressHook = Callable[[UserResult, str], None]
+@dataclass
+class _Worker:
+    """One worker's browser and signed-in session."""
+
+    browser: Browser
+    session: Session
 
 
 @dataclass
@@ -261,47 +119,63 @@ class _RunState:
     recorder: EvidenceRecorder
     mode: str
     jobs: queue.SimpleQueue[tuple[RosterEntry, UserResult]]
+    entries: Sequence[RosterEntry]
+    portal_shared: Any = None
     first_signed_in: threading.Event = field(default_factory=threading.Event)
     portal_failures_in_a_row: int = 0
     # What the portal's dropdowns and lists offer, read once by the first worker.
-    offered: PortalOptions | None = None
+    offered: Any = None
+    # Users whose deletion the guard refused: their reason.
+    guarded: dict[str, str] = field(default_factory=dict)
 
 
 class Runner:
-    """Drives one run: sign in once, then each entry in turn."""
+    """Drives one run of one kind of portal: sign in once per worker, then each entry."""
 
     def __init__(
         self,
         settings: Settings,
         options: RunOptions,
+        kind: PortalKind | None = None,
         *,
         progress: ProgressHook | None = None,
     ) -> None:
+        if kind is None:
+            from robots.portals import portal_kind
+
+            kind = portal_kind(settings.portal_kind)
         self.settings = settings
         self.options = options
+        self.kind = kind
         self.progress = progress or (lambda _user, _what: None)
         self.redactor = Redactor([settings.portal_password.get_secret_value()])
         key = settings.evidence_key
         self.evidence_key = signing_key(key.get_secret_value() if key else None)
-        # Each worker thread's traces; the retry hook pauses them around a sign-in.
-        self._worker_local = threading.local()
         self.interrupted = False
         self._counting = threading.Lock()
-        # The Assign screen saves the state of every checkbox it lists, not just the ones
-        # ticked: two workers saving it at once would each undo the other's new licences.
-        # Each worker holds this from loading the screen to its Save.
-        self._assign_screen = threading.Lock()
-        self._numbers = NumberClaims()
+        # One lock per exclusive step: its screen is used by one worker at a time.
+        self._exclusive = {step.name: threading.Lock() for step in kind.steps if step.exclusive}
+        self._retry = RetryPolicy(settings, kind, self.redactor, self._counting)
         self.narrator = Narrator(enabled=options.headed)
+        self.guard = DeletionGuard(
+            max_users=settings.delete_guard_users,
+            max_percent=settings.delete_guard_percent,
+            allowed=options.allow_deletes,
+        )
+        # Each worker thread's browser; the retry hook pauses its trace around a sign-in.
+        self._local = threading.local()
 
     # -- public -----------------------------------------------------------------
     def run(self, entries: Sequence[RosterEntry], *, mode: str = "run") -> RunResult:
-        """Onboard (or, with mode="plan", only observe) the entries. Raises SetupError when
+        """Do (or, with mode="plan", only observe) the entries. Raises SetupError when
         another run holds the lock; everything after that ends in the returned result."""
         run_id = new_run_id()
         recordings = Path(self.settings.recordings_dir)
         with run_lock(recordings, run_id):
             return self._run(entries, mode, run_id, make_run_dir(recordings, run_id))
+
+    def _key(self, entry: RosterEntry) -> str:
+        return self.kind.key(entry.record)
 
     def _run(
         self, entries: Sequence[RosterEntry], mode: str, run_id: str, run_dir: Path
@@ -310,9 +184,15 @@ class Runner:
             run_id=run_id,
             run_dir=run_dir,
             mode=mode,
+            kind=self.kind.name,
             portal_url=self.settings.portal_url,
             started=datetime.now(UTC).isoformat(timespec="seconds"),
         )
+        # A record's secrets (a voicemail PIN) are scrubbed from every artifact from the
+        # start: before any step could quote one in an error.
+        for entry in entries:
+            for secret in self.kind.secrets(entry.record):
+                self.redactor.add(secret)
         recorder = EvidenceRecorder(
             run_dir,
             run_id,
@@ -321,23 +201,26 @@ class Runner:
             hide_narration=self.narrator.enabled,
             key=self.evidence_key,
         )
-        wanted = [
-            e for e in entries if not self.options.only or e.hire.username in self.options.only
-        ]
+        only = {name.casefold() for name in self.options.only}
+        wanted = [e for e in entries if not only or self._key(e).casefold() in only]
         jobs: queue.SimpleQueue[tuple[RosterEntry, UserResult]] = queue.SimpleQueue()
         for entry in wanted:
             user = UserResult(
-                row=entry.row, username=entry.hire.username, name=entry.hire.full_name
+                row=entry.row, username=self._key(entry), name=self.kind.display(entry.record)
             )
             result.users.append(user)
             jobs.put((entry, user))
-        shared = _RunState(result=result, recorder=recorder, mode=mode, jobs=jobs)
+        shared = _RunState(
+            result=result,
+            recorder=recorder,
+            mode=mode,
+            jobs=jobs,
+            entries=wanted,
+            portal_shared=self.kind.shared(),
+        )
         workers = max(1, min(self.options.workers, len(wanted)))
         try:
-            if workers == 1:
-                self._worker(shared, first=True)
-            else:
-                self._pool(shared, workers)
+            run_workers(lambda first: self._worker(shared, first=first), workers)
         except KeyboardInterrupt:
             result.stopped = "interrupted"
         finally:
@@ -350,132 +233,108 @@ class Runner:
             recorder.close()
         return result
 
-    def _pool(self, shared: _RunState, workers: int) -> None:
-        """N workers, each with its own browser and session. All start their browsers at
-        once; the first signs in alone and the others only once it has succeeded, so wrong
-        credentials are tried once, never once per worker."""
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="worker") as pool:
-            futures = [pool.submit(self._worker, shared, first=n == 0) for n in range(workers)]
-            for future in futures:
-                future.result()
-
     # -- browser and session ------------------------------------------------------
-    @contextmanager
-    def _browser(self, run_dir: Path) -> Iterator[BrowserContext]:
-        """The worker's browser. No video: its frames cannot be masked the way screenshots
-        are, and a generated SIP password or PIN would show in them. Tracing starts per user,
-        after sign-in (see TraceRecorder)."""
-        with sync_playwright() as playwright:
-            try:
-                browser = playwright.chromium.launch(
-                    **launch_options(headless=not self.options.headed, slow_mo=self.options.slow_mo)
-                )
-            except PlaywrightError as error:
-                raise SetupError(f"the browser could not start: {error.message}") from error
-            context = browser.new_context(viewport={"width": 1366, "height": 900})
-            self.narrator.install(context)
-            self._worker_local.tracer = TraceRecorder(
-                context, self.options.trace, run_dir / "traces", self.redactor
-            )
-            try:
-                yield context
-            finally:
-                self._worker_local.tracer = None
-                context.close()
-                browser.close()
-
-    def _tracer(self) -> TraceRecorder | None:
-        """This worker's traces (None outside a worker's browser)."""
-        tracer: TraceRecorder | None = getattr(self._worker_local, "tracer", None)
-        return tracer
+    def _browser(self) -> Browser | None:
+        browser: Browser | None = getattr(self._local, "browser", None)
+        return browser
 
     @contextmanager
     def _untraced(self) -> Iterator[None]:
         """Keep a sign-in (the password typed, the new session cookie) out of every trace."""
-        tracer = self._tracer()
-        if tracer is None:
+        browser = self._browser()
+        if browser is None:
             yield
             return
-        with tracer.paused():
+        with browser.tracer.paused():
             yield
 
-    def _sign_in(self, page: Page, result: RunResult) -> None:
-        sign_in(
-            page,
-            self.settings.portal_url,
-            self.settings.portal_username,
-            self.settings.portal_password.get_secret_value(),
-            timeout_ms=self.settings.step_timeout_ms,
-            sso_origins=self.settings.sso_origin_list,
+    def _retrying(self, session: Session, who: str, result: RunResult) -> Retrying:
+        return self._retry.retrying(session.page, who, result, self._untraced)
+
+    def _sign_in(self, session: Session, result: RunResult) -> None:
+        settings = self.settings
+        self.kind.sign_in(
+            session.page,
+            settings.portal_url,
+            settings.portal_username,
+            settings.portal_password.get_secret_value(),
+            timeout_ms=settings.step_timeout_ms,
+            sso_origins=tuple(settings.sso_origin_list),
         )
         with self._counting:
             result.sign_ins += 1
-        log.info("signed in", portal=self.settings.portal_url)
+        log.info("signed in", portal=settings.portal_url, kind=self.kind.name)
 
-    def _read_offered(self, page: Page, result: RunResult) -> PortalOptions | None:
+    def _read_offered(self, session: Session, result: RunResult) -> Any:
         """What the portal offers, read once per run (None, and a warning, if it cannot be
         read: each dropdown then still refuses a value it lacks, at the user's step)."""
+        if self.kind.read_options is None:
+            return None
         try:
-            for trial in self._retrying(page, "portal", result):
+            for trial in self._retrying(session, "portal", result):
                 with trial:
-                    return read_options(page)
+                    return self.kind.read_options(session)
         except (PortalError, PlaywrightError) as error:
             log.warning("the portal's options could not be read", error=str(error))
         return None
 
-    def _refuse_unoffered(
-        self, entry: RosterEntry, user: UserResult, problems: Sequence[str], shared: _RunState
-    ) -> None:
-        """Refuse a user whose roster values the portal does not offer, before any write."""
-        user.status, user.error_kind = "refused", "business"
-        user.error = self.redactor.text("; ".join(f"row {entry.row}, {p}" for p in problems))
-        shared.recorder.record(
-            AuditEvent(
-                user=user.username,
-                step=CREATE_USER,
-                action="stopped",
-                outcome="refused",
-                detail=user.error,
-            )
-        )
-        self._settle(user, shared)
+    def _check_deletions(self, session: Session, shared: _RunState) -> None:
+        """The deletion guard, once per run before any user: refuse every deletion of a
+        roster that deletes too many, or note (in a plan) that a run would."""
+        destructive = [step for step in self.kind.steps if step.destructive]
+        deleting = [
+            entry
+            for entry in shared.entries
+            if any(step.applies_to(entry.record) for step in destructive)
+        ]
+        if not deleting:
+            return
+        size: int | None = None
+        if self.kind.account_size is not None:
+            try:
+                for trial in self._retrying(session, "portal", shared.result):
+                    with trial:
+                        size = self.kind.account_size(session)
+            except (PortalError, PlaywrightError) as error:
+                log.warning("the account's users could not be counted", error=str(error))
+        refusal = self.guard.refusal(len(deleting), size)
+        if refusal is None:
+            return
+        if shared.mode == "plan":
+            shared.result.notes.append(f"a run would refuse: {refusal}")
+            return
+        shared.result.notes.append(refusal)
+        for entry in deleting:
+            shared.guarded[self._key(entry)] = refusal
 
     # -- users -----------------------------------------------------------------
     def _worker(self, shared: _RunState, *, first: bool = False) -> None:
         """Take users from the queue until it is empty or the run stops."""
         result = shared.result
         try:
-            with self._browser(result.run_dir) as context:
-                page = context.new_page()
+            with start_browser(
+                headed=self.options.headed,
+                slow_mo=self.options.slow_mo,
+                trace=self.options.trace,
+                run_dir=result.run_dir,
+                redactor=self.redactor,
+                narrator=self.narrator,
+            ) as browser:
+                self._local.browser = browser
+                page = browser.context.new_page()
                 page.set_default_timeout(self.settings.step_timeout_ms)
                 if self.narrator.enabled:
                     on_use(page, self.narrator.point_at)
+                worker = _Worker(browser, Session(page, shared=shared.portal_shared))
                 if not first:
                     shared.first_signed_in.wait()
                 if first or not result.stopped:
-                    self._sign_in(page, result)
+                    self._sign_in(worker.session, result)
                 if first:
-                    shared.offered = self._read_offered(page, result)
+                    shared.offered = self._read_offered(worker.session, result)
+                    self._check_deletions(worker.session, shared)
                     shared.first_signed_in.set()
-                waiting: list[_Deferred] = []
-                try:
-                    while not result.stopped:
-                        try:
-                            entry, user = shared.jobs.get_nowait()
-                        except queue.Empty:
-                            break
-                        deferred = self._one_user(context, page, entry, user, shared)
-                        if deferred is not None:
-                            waiting.append(deferred)
-                        if len(waiting) >= self.options.license_batch:
-                            self._license_batch(context, page, waiting, shared)
-                            waiting = []
-                    if waiting:
-                        self._license_batch(context, page, waiting, shared)
-                        waiting = []
-                finally:
-                    for deferred in waiting:  # the browser failed before their batch
-                        self._unfinished(deferred.user, shared)
+                self._take_jobs(worker, shared)
         except (SignInError, SetupError, PortalError) as error:
             # PortalError here can only come from signing in: users catch their own.
             result.stopped = self.redactor.text(str(error))
@@ -484,121 +343,236 @@ class Runner:
             result.stopped = self.redactor.text(f"the browser failed: {error.message}")
             result.not_started = first and result.sign_ins == 0
         finally:
+            self._local.browser = None
             if first:  # signed in or failed: either way the others may go on
                 shared.first_signed_in.set()
 
+    def _batch_step(self) -> Step[Any] | None:
+        """The step left for the worker's batch, if batches are on."""
+        if self.options.license_batch <= 1:
+            return None
+        return next((step for step in self.kind.steps if step.batch), None)
+
+    def _take_jobs(self, worker: _Worker, shared: _RunState) -> None:
+        result = shared.result
+        batch_step = self._batch_step()
+        waiting: list[_Deferred] = []
+        try:
+            while not result.stopped:
+                try:
+                    entry, user = shared.jobs.get_nowait()
+                except queue.Empty:
+                    break
+                deferred = self._one_user(worker, entry, user, shared, batch_step)
+                if deferred is not None:
+                    waiting.append(deferred)
+                if batch_step is not None and len(waiting) >= self.options.license_batch:
+                    self._batch(worker, batch_step, waiting, shared)
+                    waiting = []
+            if waiting and batch_step is not None:
+                self._batch(worker, batch_step, waiting, shared)
+                waiting = []
+        finally:
+            for deferred in waiting:  # the browser failed before their batch
+                self._unfinished(deferred.user, shared, batch_step)
+
     def _one_user(
         self,
-        context: BrowserContext,
-        page: Page,
+        worker: _Worker,
         entry: RosterEntry,
         user: UserResult,
         shared: _RunState,
+        batch_step: Step[Any] | None,
     ) -> _Deferred | None:
-        """Onboard (or plan) one user. Returns them when only their licence is left, for
-        the worker's next licence batch; otherwise they are finished."""
+        """Do (or plan) one user. Returns them when the batch step is next for them, for the
+        worker's next batch; otherwise they are finished."""
         result = shared.result
         if self.interrupted:
             result.stopped = "interrupted"
             return None
-        problems = unoffered(entry.hire, shared.offered) if shared.offered else []
+        problems: list[str] = []
+        if shared.offered is not None and self.kind.unoffered is not None:
+            problems = self.kind.unoffered(entry.record, shared.offered)
         if problems:
-            self._refuse_unoffered(entry, user, problems, shared)
+            reason = "; ".join(f"row {entry.row}, {p}" for p in problems)
+            self._refuse(user, reason, self.kind.first_step, shared)
+            return None
+        if user.username in shared.guarded:
+            step = next((s.name for s in self.kind.steps if s.destructive), "")
+            self._refuse(user, shared.guarded[user.username], step, shared)
             return None
         self.progress(user, "starting")
         started = time.monotonic()
-        tracer = self._tracer()
-        if tracer is not None:
-            tracer.begin(user.username)
+        browser = worker.browser
+        browser.tracer.begin(user.username)
         deferred = None
         if shared.mode == "plan":
-            self._plan_one(page, entry, user, result)
+            self._plan_one(worker.session, entry, user, result)
         else:
-            defer = self.options.license_batch > 1 and entry.hire.license is not None
-            if self._onboard_one(page, entry, user, result, shared.recorder, defer=defer):
+            defer = batch_step is not None and batch_step.applies_to(entry.record)
+            if self._apply(worker, entry, user, shared, until=batch_step if defer else None):
                 deferred = _Deferred(entry, user)
         user.duration_ms = elapsed_ms(started)
         if self.interrupted:
             result.stopped = "interrupted"
-        self._finish_trace(context, result.run_dir, user.username, [user])
+        self._finish_trace(browser, user.username, [user])
         if deferred is None:
             self._settle(user, shared)
         return deferred
 
-    def _license_batch(
-        self, context: BrowserContext, page: Page, waiting: Sequence[_Deferred], shared: _RunState
-    ) -> None:
-        """One visit to the Assign screen and one Save for the waiting users' licences (one
-        per licence). A user it cannot serve is assigned on their own.
+    def _refuse(self, user: UserResult, reason: str, step: str, shared: _RunState) -> None:
+        """Refuse a user before any write (a value the portal lacks, a guarded deletion)."""
+        user.status, user.error_kind = "refused", "business"
+        user.error = self.redactor.text(reason)
+        shared.recorder.record(
+            AuditEvent(
+                user=user.username,
+                step=step,
+                action="stopped",
+                outcome="refused",
+                detail=user.error,
+            )
+        )
+        self._settle(user, shared)
 
-        A stop request still lets this Save happen: it is the one step left for users whose
-        other steps are done. A run stopped for a failing portal leaves it undone."""
+    def _attempt(self, session: Session, user: UserResult, result: RunResult) -> Any:
+        """How one step runs: not after a stop request, alone if exclusive, retried."""
+
+        def attempt(step: Step[Any], call: StepCall) -> StepOutcome:
+            # Checked between steps: a step under way finishes, a user whose last step
+            # finished is complete, and nothing new starts once a stop was asked for.
+            if self.interrupted:
+                raise RunInterruptedError(
+                    f"stopped on request before {step.name}", user=user.username
+                )
+            for trial in self._retrying(session, user.username, result):
+                with trial, self._alone(step):
+                    user.attempts += 1
+                    try:
+                        outcome = call()
+                    except (RobotError, PlaywrightError):
+                        session.forget()
+                        raise
+            return outcome
+
+        return attempt
+
+    def _alone(self, step: Step[Any]) -> AbstractContextManager[object]:
+        lock = self._exclusive.get(step.name)
+        return lock if lock is not None else contextlib.nullcontext()
+
+    def _apply(
+        self,
+        worker: _Worker,
+        entry: RosterEntry,
+        user: UserResult,
+        shared: _RunState,
+        *,
+        until: Step[Any] | None = None,
+        steps: Sequence[Step[Any]] | None = None,
+    ) -> bool:
+        """Run the user's steps (`steps`, default all); True when stopped at `until`, the
+        batch step, with every earlier step done."""
+        session = worker.session
+        witness = UserWitness(shared.recorder, user, progress=self.progress, narrator=self.narrator)
+        self.narrator.caption(session.page, f"{user.name} ({user.username}): starting")
+        try:
+            apply_steps(
+                self.kind.steps if steps is None else steps,
+                session,
+                entry.record,
+                witness,
+                attempt=self._attempt(session, user, shared.result),
+                defer=lambda step: step is until,
+            )
+            if until is not None:
+                return True
+            user.status = "complete"
+        except RunInterruptedError as error:
+            user.status, user.error = "interrupted", str(error)
+        except ConflictError as error:
+            self._failed(session, user, shared.recorder, "conflict", "business", error)
+        except BusinessError as error:
+            self._failed(session, user, shared.recorder, "refused", "business", error)
+        except SignInError:
+            raise
+        except (PortalError, PlaywrightError) as error:
+            self._failed(session, user, shared.recorder, "failed", "portal", error)
+        return False
+
+    def _batch(
+        self, worker: _Worker, step: Step[Any], waiting: Sequence[_Deferred], shared: _RunState
+    ) -> None:
+        """One save of the batch step for the waiting users, then their later steps. A user
+        the batch cannot serve is done on their own.
+
+        A stop request still lets this save happen: it is the step the waiting users' other
+        steps led up to. A run stopped for a failing portal leaves it undone."""
         result = shared.result
         if result.stopped and not self.interrupted:
             for deferred in waiting:
-                self._unfinished(deferred.user, shared)
+                self._unfinished(deferred.user, shared, step)
             return
         started = time.monotonic()
-        tracer = self._tracer()
-        if tracer is not None:
-            tracer.begin(f"{LICENSE} batch")
-        by_license: dict[str, list[_Deferred]] = {}
-        for deferred in waiting:
-            by_license.setdefault(deferred.entry.hire.license or "", []).append(deferred)
-        for license_name, group in by_license.items():
-            self._assign_group(page, license_name, group, shared)
-        share = elapsed_ms(started) // len(waiting)
-        users = [deferred.user for deferred in waiting]
-        for user in users:
-            user.duration_ms += share
-        first = users[0].username
-        self._finish_trace(context, result.run_dir, f"{LICENSE}-batch-{first}", users)
-        for user in users:
-            self._settle(user, shared)
-
-    def _assign_group(
-        self, page: Page, license_name: str, group: Sequence[_Deferred], shared: _RunState
-    ) -> None:
-        result, recorder = shared.result, shared.recorder
-        users = {deferred.user.username: deferred.user for deferred in group}
+        worker.browser.tracer.begin(f"{step.name} batch")
+        session, recorder = worker.session, shared.recorder
+        users = {deferred.user.username: deferred for deferred in waiting}
         witnesses = {
-            name: UserWitness(recorder, user, progress=self.progress, narrator=self.narrator)
-            for name, user in users.items()
+            name: UserWitness(recorder, d.user, progress=self.progress, narrator=self.narrator)
+            for name, d in users.items()
         }
-        witness = LicenseBatchWitness(recorder, witnesses, narrator=self.narrator)
-        hires = [deferred.entry.hire for deferred in group]
+        witness = BatchStepWitness(recorder, witnesses, step.name, narrator=self.narrator)
         who = ", ".join(users)
+        later = list(self.kind.steps)[list(self.kind.steps).index(step) + 1 :]
+        alone: list[_Deferred] = []
         try:
-            for trial in self._retrying(page, who, result):
-                with trial:
-                    for user in users.values():
-                        user.attempts += 1
-                    with self._assign_screen:
-                        batch = assign_licenses(page, license_name, hires, witness)
+            for trial in self._retrying(session, who, result):
+                with trial, self._alone(step):
+                    for deferred in waiting:
+                        deferred.user.attempts += 1
+                    try:
+                        batch = step.apply_batch(
+                            session, [d.entry.record for d in waiting], witness
+                        )
+                    except (RobotError, PlaywrightError):
+                        session.forget()
+                        raise
         except BusinessError as error:
-            for user in users.values():
-                self._failed(page, user, recorder, "refused", "business", error)
-            return
+            for deferred in waiting:
+                self._failed(session, deferred.user, recorder, "refused", "business", error)
         except (PortalError, PlaywrightError) as error:
-            for user in users.values():
-                self._failed(page, user, recorder, "failed", "portal", error)
-            return
-        for username in batch.done:
-            users[username].status = "complete"
-        for deferred in group:
-            if deferred.entry.hire in batch.one_by_one:
-                self._onboard_one(
-                    page, deferred.entry, deferred.user, result, recorder, license_only=True
-                )
+            for deferred in waiting:
+                self._failed(session, deferred.user, recorder, "failed", "portal", error)
+        else:
+            by_key = {self.kind.key(record) for record in batch.one_by_one}
+            for deferred in waiting:
+                if deferred.user.username in by_key:
+                    alone.append(deferred)
+                elif deferred.user.username in batch.done:
+                    if not later:
+                        deferred.user.status = "complete"
+                    else:
+                        self._apply(worker, deferred.entry, deferred.user, shared, steps=later)
+            for deferred in alone:
+                rest = [step, *later]
+                self._apply(worker, deferred.entry, deferred.user, shared, steps=rest)
+        share = elapsed_ms(started) // len(waiting)
+        for deferred in waiting:
+            deferred.user.duration_ms += share
+        first = waiting[0].user.username
+        self._finish_trace(worker.browser, f"{step.name}-batch-{first}", [d.user for d in waiting])
+        for deferred in waiting:
+            self._settle(deferred.user, shared)
 
-    def _unfinished(self, user: UserResult, shared: _RunState) -> None:
-        """A user left waiting for their licence when the run stopped."""
+    def _unfinished(self, user: UserResult, shared: _RunState, step: Step[Any] | None) -> None:
+        """A user left waiting for their batch when the run stopped."""
+        name = step.name if step is not None else "the last step"
         if self.interrupted:
             user.status = "interrupted"
-            user.error = f"stopped on request before {LICENSE}"
+            user.error = f"stopped on request before {name}"
         else:
             user.status, user.error_kind = "failed", "portal"
-            user.error = f"{LICENSE} not assigned: the run stopped: {shared.result.stopped}"
+            user.error = f"{name} not done: the run stopped: {shared.result.stopped}"
         self._settle(user, shared)
 
     def _settle(self, user: UserResult, shared: _RunState) -> None:
@@ -623,102 +597,18 @@ class Runner:
             duration_ms=user.duration_ms,
         )
 
-    def _retrying(self, page: Page, who: str, result: RunResult) -> Retrying:
-        def before_retry(state: RetryCallState) -> None:
-            with self._counting:
-                result.retries += 1
-            error = state.outcome.exception() if state.outcome else None
-            log.warning("retrying", user=who, error=self.redactor.text(str(error)))
-            with self._untraced():
-                signed_in_again = ensure_signed_in(
-                    page,
-                    self.settings.portal_url,
-                    self.settings.portal_username,
-                    self.settings.portal_password.get_secret_value(),
-                    sso_origins=self.settings.sso_origin_list,
-                )
-            if signed_in_again:
-                with self._counting:
-                    result.sign_ins += 1
-                    result.re_sign_ins += 1
-
-        return Retrying(
-            retry=retry_if_exception_type((PortalError, PlaywrightError)),
-            stop=stop_after_attempt(self.settings.max_attempts),
-            wait=wait_exponential(multiplier=0.5, max=8),
-            before_sleep=before_retry,
-            reraise=True,
-        )
-
-    def _onboard_one(
-        self,
-        page: Page,
-        entry: RosterEntry,
-        user: UserResult,
-        result: RunResult,
-        recorder: EvidenceRecorder,
-        *,
-        defer: bool = False,
-        license_only: bool = False,
-    ) -> bool:
-        """Run the user's steps; True when all but the licence are done (with `defer`).
-
-        `license_only`: just the licence step, for a user their batch could not serve."""
-        witness = UserWitness(
-            recorder,
-            user,
-            progress=self.progress,
-            narrator=self.narrator,
-        )
-        self.narrator.caption(page, f"{user.name} ({user.username}): starting")
-
-        def attempt(step: str, call: Callable[[], StepOutcome]) -> StepOutcome:
-            # Checked between steps: a step under way finishes, a user whose last step
-            # finished is complete, and nothing new starts once a stop was asked for.
-            if self.interrupted:
-                raise RunInterruptedError(f"stopped on request before {step}", user=user.username)
-            screen = self._assign_screen if step == LICENSE else contextlib.nullcontext()
-            for trial in self._retrying(page, user.username, result):
-                with trial, screen:
-                    user.attempts += 1
-                    outcome = call()
-            return outcome
-
-        try:
-            if license_only:
-                attempt(LICENSE, functools.partial(assign_license, page, entry.hire, witness))
-            else:
-                onboard_user(
-                    page,
-                    entry.hire,
-                    witness,
-                    attempt=attempt,
-                    defer_license=defer,
-                    numbers=self._numbers,
-                )
-                if defer:
-                    return True
-            user.status = "complete"
-        except RunInterruptedError as error:
-            user.status, user.error = "interrupted", str(error)
-        except ConflictError as error:
-            self._failed(page, user, recorder, "conflict", "business", error)
-        except BusinessError as error:
-            self._failed(page, user, recorder, "refused", "business", error)
-        except SignInError:
-            raise
-        except (PortalError, PlaywrightError) as error:
-            self._failed(page, user, recorder, "failed", "portal", error)
-        return False
-
     def _plan_one(
-        self, page: Page, entry: RosterEntry, user: UserResult, result: RunResult
+        self, session: Session, entry: RosterEntry, user: UserResult, result: RunResult
     ) -> None:
         try:
-            for attempt in self._retrying(page, user.username, result):
+            for attempt in self._retrying(session, user.username, result):
                 with attempt:
                     user.attempts += 1
-                    user.plans = plan_user(page, entry.hire)
+                    try:
+                        user.plans = plan_steps(self.kind.steps, session, entry.record)
+                    except (RobotError, PlaywrightError):
+                        session.forget()
+                        raise
             user.status = "planned"
         except BusinessError as error:
             user.status, user.error_kind = "refused", "business"
@@ -729,7 +619,7 @@ class Runner:
 
     def _failed(
         self,
-        page: Page,
+        session: Session,
         user: UserResult,
         recorder: EvidenceRecorder,
         status: str,
@@ -742,7 +632,7 @@ class Runner:
         user.status, user.error_kind = status, kind
         user.error = self.redactor.text(message.splitlines()[0])
         step = getattr(error, "step", None) or "unknown step"
-        user.screenshot = recorder.screenshot(page, user.username, f"failed {step}")
+        user.screenshot = recorder.screenshot(session.page, user.username, f"failed {step}")
         recorder.record(
             AuditEvent(
                 user=user.username,
@@ -754,55 +644,10 @@ class Runner:
             )
         )
 
-    def _finish_trace(
-        self, context: BrowserContext, run_dir: Path, name: str, users: Sequence[UserResult]
-    ) -> None:
+    def _finish_trace(self, browser: Browser, name: str, users: Sequence[UserResult]) -> None:
         """End the trace that served `users`; keep it when asked or one of them failed."""
-        tracer = self._tracer()
-        if tracer is None:
-            return
         failed = [u for u in users if u.status in ("failed", "refused", "conflict")]
-        kept = tracer.end(name, failed=bool(failed))
+        kept = browser.tracer.end(name, failed=bool(failed))
         if kept is not None:
             for user in failed or users:
                 user.trace = user.trace or kept
-
-
-def write_summary(result: RunResult) -> Path:
-    """summary.json: the run as data, for dashboards and for the report."""
-    path = result.run_dir / "summary.json"
-    data = {
-        "run_id": result.run_id,
-        "mode": result.mode,
-        "portal_url": result.portal_url,
-        "started": result.started,
-        "finished": result.finished,
-        "stopped": result.stopped,
-        "exit_code": result.exit_code,
-        "sign_ins": result.sign_ins,
-        "retries": result.retries,
-        "re_sign_ins": result.re_sign_ins,
-        "audit": result.audit,
-        "users": [
-            {
-                "row": u.row,
-                "username": u.username,
-                "name": u.name,
-                "status": u.status,
-                "error": u.error,
-                "error_kind": u.error_kind,
-                "attempts": u.attempts,
-                "duration_ms": u.duration_ms,
-                "screenshot": u.screenshot,
-                "trace": u.trace,
-                "steps": [
-                    {"step": o.step, "action": o.action, "detail": o.detail} for o in u.outcomes
-                ],
-                "plan": [{"step": p.step, "action": p.action, "detail": p.detail} for p in u.plans],
-            }
-            for u in result.users
-        ],
-    }
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.chmod(path, 0o600)
-    return path

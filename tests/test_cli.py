@@ -128,7 +128,7 @@ def test_markup_in_a_roster_is_printed_as_text(tmp_path: Path) -> None:
 def test_an_interrupted_command_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C is exit code 130, the shell's convention, not a traceback."""
 
-    def interrupted(path: Path) -> None:
+    def interrupted(path: Path, kind: object = None) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr("robots.roster.read_roster", interrupted)

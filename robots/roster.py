@@ -137,11 +137,17 @@ def read_roster(path: Path, kind: PortalKind | None = None) -> Roster:
         from robots.portals import default_kind
 
         kind = default_kind()
+    from robots import spreadsheet
+
+    path, sheet = spreadsheet.split_sheet(Path(path))  # roster.xlsx#Sheet2
     try:
         data = Path(path).read_bytes()
     except OSError as e:
         raise SetupError(f"The roster {path} cannot be read: {e.strerror or e}.") from e
     roster = Roster(path=Path(path), entries=[], problems=[], kind=kind)
+    if spreadsheet.is_workbook(path, data):
+        _read_workbook(data, sheet, roster, kind)
+        return roster
     not_text = _not_text_reason(data)
     if not_text:
         roster.problems.append(RosterProblem(None, None, not_text))
@@ -188,6 +194,43 @@ def read_rows(rows: Iterable[list[str]], roster: Roster, kind: PortalKind) -> No
     order = functools.partial(_problem_order, columns=kind.columns.all)
     roster.problems.sort(key=order)
     roster.warnings.sort(key=order)
+
+
+def _read_workbook(data: bytes, sheet: str | None, roster: Roster, kind: PortalKind) -> None:
+    """A workbook's sheet through the same checks as a CSV file. A cell no CSV could hold (a
+    formula, a date, an error value) reads as empty and is refused by row and column."""
+    from robots.spreadsheet import WorkbookError, read_sheet
+
+    try:
+        table = read_sheet(data, sheet)
+    except WorkbookError as e:
+        roster.problems.append(RosterProblem(None, None, str(e)))
+        return
+    if not table.rows:
+        roster.problems.append(
+            RosterProblem(
+                None,
+                None,
+                f"the sheet '{table.name}' is empty: its first row must name the columns "
+                f"({_named(kind.columns.required)})",
+            )
+        )
+        return
+    read_rows(table.rows, roster, kind)
+    header = next(cells for cells in table.rows if cells)
+    refused: dict[tuple[int, str], str] = {}
+    for cell in table.problems:
+        heading = header[cell.column - 1] if cell.column <= len(header) else ""
+        column = _column_key(heading, kind.columns) if heading.strip() else cell.letter
+        refused[(cell.row, column)] = cell.reason
+    # The cell's own reason replaces what its emptiness caused ("is required but empty").
+    roster.problems = [p for p in roster.problems if (p.row, p.column) not in refused]
+    roster.problems += [RosterProblem(row, col, why) for (row, col), why in refused.items()]
+    roster.problems.sort(key=functools.partial(_problem_order, columns=kind.columns.all))
+    rows = {row for row, _ in refused}
+    roster.entries = [entry for entry in roster.entries if entry.row not in rows]
+    # A row of refused cells alone read as blank: count it among the rows refused.
+    roster.rows_read += sum(1 for row in rows if not table.rows[row - 1])
 
 
 def _not_text_reason(data: bytes) -> str | None:
@@ -299,9 +342,7 @@ def _read_header(
             continue
         if key not in known:
             guess = difflib.get_close_matches(key, known, n=1)
-            hint = (
-                f" (did you mean {guess[0]}?)" if guess else f"; the columns are {_named(known)}"
-            )
+            hint = f" (did you mean {guess[0]}?)" if guess else f"; the columns are {_named(known)}"
             problems.append(
                 RosterProblem(row, _cut(cell.strip(), 40), f"is not a roster column{hint}")
             )

@@ -167,8 +167,7 @@ class UsersPage:
                 return None
 
     def count(self) -> int:
-        """How many users the account has: every page of an empty search, counted."""
-        self.search("")
+        """How many users the list holds, every page counted (after `open`: the account's)."""
         total = len(self.listed())
         while self._next_page():
             total += len(self.listed())

@@ -10,7 +10,7 @@ business.
 
 from __future__ import annotations
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import ElementHandle, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from domain.errors import BusinessError, PortalError
@@ -93,24 +93,27 @@ class ExpertChat:
         """
         self.email.fill(email)
         self.pin.fill(pin)
+        # Taken before: once hidden, the field is out of the accessibility tree.
+        field = self.email.element_handle()
         click(self.continue_button)
         # Identified, the panel moves on and the Email field goes; refused, an alert shows.
-        self._moved_on(self.email, "identifying in Chat With an Expert")
+        self._moved_on(field, "identifying in Chat With an Expert")
 
     def choose(self, topic: str) -> None:
         """Press the topic button named `topic` and wait for the panel to move on."""
         choice = button(self.dialog, topic).first
+        pressed = choice.element_handle()
         click(choice)
-        self._moved_on(choice, f"choosing {topic!r} in Chat With an Expert")
+        self._moved_on(pressed, f"choosing {topic!r} in Chat With an Expert")
 
-    def _moved_on(self, target: Locator, what: str) -> None:
+    def _moved_on(self, target: ElementHandle, what: str) -> None:
         """Wait until `target` has gone from the panel or an alert shows; raise the alert."""
         try:
             self.page.wait_for_function(
                 "([target, dialog]) => !target.isConnected || !target.checkVisibility()"
                 " || [...dialog.querySelectorAll('[role=alert]')].some((a) => a.checkVisibility()"
                 " && a.textContent.trim() !== '')",
-                arg=[target.element_handle(), self.dialog.element_handle()],
+                arg=[target, self.dialog.element_handle()],
             )
         except PlaywrightTimeoutError as error:
             raise PortalError(f"{what}: the chat did not answer") from error
@@ -140,12 +143,13 @@ class ExpertChat:
     def send(self, text: str) -> None:
         """Type `text` into Message and Send it; raises BusinessError when refused."""
         self.message.fill(text)
+        box = self.message.element_handle()
         click(self.send_button)
         try:
             self.page.wait_for_function(
                 "([box, dialog]) => !box.isConnected || box.value === ''"
                 " || !!dialog.querySelector('[role=alert]')",
-                arg=[self.message.element_handle(), self.dialog.element_handle()],
+                arg=[box, self.dialog.element_handle()],
             )
         except PlaywrightTimeoutError as error:
             raise PortalError("Chat With an Expert did not take the message") from error

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import random
 import socket
@@ -125,8 +126,8 @@ def _retry_strategy(fleet: FleetSettings) -> Any:
             if isinstance(exception, AccountQuarantined):
                 return RetryDecision(retry_at=exception.until)
             if isinstance(exception, SessionsBusy):
-                wait = fleet.session_wait_seconds * random.uniform(0.5, 1.5)
-                return RetryDecision(retry_in={"milliseconds": int(wait * 1000)})
+                # The job already waited on a slot: let the worker take another job.
+                return RetryDecision(retry_in={"milliseconds": random.randint(200, 1000)})
             failures = (
                 exception.failures
                 if isinstance(exception, TransientFailure)
@@ -140,6 +141,17 @@ def _retry_strategy(fleet: FleetSettings) -> Any:
             return RetryDecision(retry_in={"milliseconds": int(min(wait, 3600) * 1000)})
 
     return FleetRetry()
+
+
+EXPECTED = (BusinessFailure, TransientFailure, AccountQuarantined, SessionsBusy)
+
+
+def quiet_expected_failures(record: logging.LogRecord) -> bool:
+    """A logging filter: a job that ends in one of the ways above is logged in one line,
+    without a traceback (its reason is the message); anything else keeps its traceback."""
+    if record.exc_info and isinstance(record.exc_info[1], EXPECTED):
+        record.exc_info, record.exc_text = None, None
+    return True
 
 
 # -- the engine ---------------------------------------------------------------------------
@@ -216,10 +228,17 @@ def hire_identity(kind: str, entry: RosterEntry) -> str:
 
 
 def hire_secrets(kind: str, entry: RosterEntry) -> list[str]:
-    """The secrets of the hire's row (a voicemail PIN): such a row is not queued."""
+    """The secrets of the hire's row (a PIN): such a row is not queued. Besides what the
+    portal names, any secret field of the record with a value counts."""
+    from pydantic import SecretStr
+
     from robots.portals import portal_kind
 
-    return [value for value in portal_kind(kind).secrets(entry.record) if value]
+    found = [value for value in portal_kind(kind).secrets(entry.record) if value]
+    for value in dict(entry.record).values():
+        if isinstance(value, SecretStr) and value.get_secret_value():
+            found.append(value.get_secret_value())
+    return found
 
 
 def hire_payload(entry: RosterEntry) -> dict[str, Any]:
@@ -451,7 +470,7 @@ def run_hire_job(
     identity = hire_identity(kind, entry)
     with connect(fleet) as conn:
         _check_quarantine(conn, account_name)
-        slot = _take_session(conn, account)
+        slot = _take_session(conn, account, fleet.session_wait_seconds)
         if slot is None:
             raise SessionsBusy(f"account {account_name}: every session is in use")
         _record(conn, job_id, account_name, kind, identity, row, "running", worker=state.name)
@@ -506,14 +525,28 @@ def _check_quarantine(conn: psycopg.Connection[Any], account: str) -> None:
         raise AccountQuarantined(account, row[0], row[1] or "")
 
 
-def _take_session(conn: psycopg.Connection[Any], account: Account) -> int | None:
-    """A free session slot of the account (held until the connection closes), or None."""
+def _take_session(conn: psycopg.Connection[Any], account: Account, wait: float) -> int | None:
+    """A session slot of the account, held until the connection closes; None when every
+    slot stayed busy for `wait` seconds.
+
+    A free slot is taken at once; otherwise the job waits on one slot, and PostgreSQL
+    hands it over the moment its holder's job ends, rather than the job polling."""
+    import psycopg
+
     key = _lock_key("session", account.name)
-    for slot in random.sample(range(account.sessions), account.sessions):
+    slots = random.sample(range(account.sessions), account.sessions)
+    for slot in slots:
         row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (key, slot)).fetchone()
         if row is not None and row[0]:
             return slot
-    return None
+    conn.execute(f"SET lock_timeout = '{max(1, int(wait * 1000))}ms'")
+    try:
+        conn.execute("SELECT pg_advisory_lock(%s, %s)", (key, slots[0]))
+        return slots[0]
+    except psycopg.errors.LockNotAvailable:
+        return None
+    finally:
+        conn.execute("SET lock_timeout = 0")
 
 
 class _ExclusiveScreen:

@@ -51,8 +51,10 @@ def enqueue(
     from robots import cli
     from robots.fleet import enqueue as put
     from robots.fleet_settings import load_fleet_settings
+    from robots.jobs import configure_logging
 
     with cli.exit_codes():
+        configure_logging()
         cli.load_env()
         fleet = load_fleet_settings(settings)
         if account not in fleet.accounts:
@@ -104,14 +106,16 @@ def worker(
     import sys
 
     from robots import cli
-    from robots.fleet import prepare_worker, run_worker
+    from robots.fleet import prepare_worker, quiet_expected_failures, run_worker
     from robots.fleet_settings import load_fleet_settings
     from robots.jobs import configure_logging
 
     with cli.exit_codes():
         configure_logging(log_file)
         # The engine's own log lines (jobs started, retried, failed) on stderr as well.
-        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+        handler = logging.StreamHandler(sys.stderr)
+        handler.addFilter(quiet_expected_failures)
+        logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])
         cli.load_env()
         state = prepare_worker(load_fleet_settings(settings))
         run_worker(state, browsers=browsers)

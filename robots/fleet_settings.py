@@ -67,8 +67,9 @@ class FleetSettings:
     quarantine_after: int = 3
     # ...this long before one is tried again.
     quarantine_seconds: float = 900
-    # How long a job waits for a free session of its account before trying again later.
-    session_wait_seconds: float = 2
+    # How long a job waits for a free session of its account before the worker puts it
+    # back and takes another.
+    session_wait_seconds: float = 10
     license_batch: int = 1
     source: Path | None = None
 

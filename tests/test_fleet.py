@@ -35,7 +35,7 @@ FAST = {
     "stalled_after_seconds": 3,
     "recover_every_seconds": 1,
     "backoff_seconds": 1,
-    "session_wait_seconds": 0.5,
+    "session_wait_seconds": 5,
 }
 
 

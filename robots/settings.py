@@ -332,7 +332,14 @@ def env_file_warning(path: Path = ENV_FILE) -> str | None:
 # them may reach a child process (the browser driver, Chromium), whose environment other
 # processes of the same user can read in /proc/<pid>/environ, and which crash reporters copy.
 SECRET_NAMES = frozenset(
-    {"PORTAL_PASSWORD", "NOTIFY_WEBHOOK_URL", "EVIDENCE_KEY", "MOCK_ADMIN_PASSWORD"}
+    {
+        "PORTAL_PASSWORD",
+        "NOTIFY_WEBHOOK_URL",
+        "EVIDENCE_KEY",
+        "MOCK_ADMIN_PASSWORD",
+        # The fleet's queue database; its URL may carry the database password.
+        "QUEUE_DATABASE_URL",
+    }
 )
 _SECRET_WORDS = re.compile(
     r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|COOKIE|(?:^|_)(?:KEY|PIN)(?:_|$)", re.IGNORECASE

@@ -67,13 +67,13 @@ class MockPortal:
     """The portal's stand-in on this machine, for `onboard portal` and `onboard demo`.
 
     `serve(host, port, faults, variant)` serves it in the foreground until Ctrl-C;
-    `app()` builds one from the environment and returns (the WSGI app, the admin's
-    username, the admin's password); `demo_roster` is the example roster's file name under
-    `examples/`.
+    `app(username, password)` builds one (its admin account from the arguments, else from
+    the environment) and returns (the WSGI app, the admin's username, the admin's
+    password); `demo_roster` is the example roster's file name under `examples/`.
     """
 
     serve: Callable[[str, int, str, str], None]
-    app: Callable[[], tuple[Any, str, str]]
+    app: Callable[[str | None, str | None], tuple[Any, str, str]]
     demo_roster: str
 
 

@@ -188,22 +188,17 @@ class MockAccount:
 
 def start_accounts(names: Sequence[str], *, sessions: int = 2) -> list[MockAccount]:
     """One mock portal per account name, each with its own admin and a session meter."""
-    from mock_portal.nextiva import create_app
-    from mock_portal.nextiva.config import PortalConfig
     from mock_portal.server import PortalServer
+    from robots.portals import portal_kind
 
+    mock = portal_kind("nextiva").mock
     accounts = []
     for name in names:
-        config = PortalConfig(
-            admin_username=f"admin@{name}.example.com", admin_password=secrets.token_urlsafe(16)
-        )
-        app = create_app(config)
+        app, username, password = mock.app(f"admin@{name}.example.com", secrets.token_urlsafe(16))
         meter = SessionMeter(app.wsgi_app)
-        app.wsgi_app = meter  # type: ignore[method-assign]
+        app.wsgi_app = meter
         server = PortalServer(app).start()
-        accounts.append(
-            MockAccount(name, config.admin_username, config.admin_password, server, meter, sessions)
-        )
+        accounts.append(MockAccount(name, username, password, server, meter, sessions))
     return accounts
 
 

@@ -220,7 +220,7 @@ def demo(
     out = out or Console()
     kind = kind or default_kind()
     roster_path = roster_path or _example_roster(kind.mock.demo_roster)
-    app, username, password = kind.mock.app()
+    app, username, password = kind.mock.app(None, None)
     with PortalServer(app) as server:
         out.print(f"{kind.title} mock portal running at {server.url}")
         settings = Settings(

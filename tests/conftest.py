@@ -14,6 +14,8 @@ import pytest
 from mock_portal.nextiva import create_app
 from mock_portal.nextiva.config import PortalConfig
 from mock_portal.server import PortalServer
+from mock_portal.xima import XimaConfig
+from mock_portal.xima import create_app as create_xima_app
 from robots.browser import launch_options
 
 ADMIN_USERNAME = "admin@example.com"
@@ -133,6 +135,28 @@ def signed_in_page(page: Any, portal_of_variant: Portal) -> Any:
 
     sign_in(page, portal_of_variant.url, portal_of_variant.username, portal_of_variant.password)
     return page
+
+
+@pytest.fixture(scope="session")
+def xima_server() -> Iterator[PortalServer]:
+    """The Xima UCaaS mock, served once for the session."""
+    config = XimaConfig(
+        admin_email=ADMIN_USERNAME,
+        admin_password=secrets.token_urlsafe(16),
+        admin_display_name=ADMIN_NAME,
+    )
+    with PortalServer(create_xima_app(config)) as server:
+        yield server
+
+
+@pytest.fixture
+def xima(xima_server: PortalServer) -> Portal:
+    """The Xima mock, restored to its seed with no faults (the same oracle calls)."""
+    config: XimaConfig = xima_server.app.config["PORTAL"]
+    handle = Portal(xima_server.url, config.admin_email, config.admin_password)
+    handle.reset()
+    handle.set_faults("none")
+    return handle
 
 
 @pytest.fixture(scope="session")

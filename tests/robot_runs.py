@@ -67,6 +67,23 @@ def robot_env(portal: Portal, workdir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def xima_env(portal: Portal, workdir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a Xima run: XIMA_* settings, and no Nextiva ones to fall back on."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PORTAL_", "MOCK_", "NOTIFY_", "XIMA_"))
+    }
+    env.update(
+        XIMA_URL=portal.url,
+        XIMA_USERNAME=portal.username,
+        XIMA_PASSWORD=portal.password,
+        RECORDINGS_DIR=str(workdir / "recordings"),
+    )
+    env.update(extra)
+    return env
+
+
 def onboard(
     portal: Portal,
     workdir: Path,

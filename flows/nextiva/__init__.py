@@ -129,11 +129,15 @@ def _serve(host: str, port: int, faults: str, variant: str) -> None:
     run(host, port, faults, variant)
 
 
-def _mock_app() -> tuple[Any, str, str]:
+def _mock_app(username: str | None = None, password: str | None = None) -> tuple[Any, str, str]:
+    from dataclasses import replace
+
     from mock_portal.nextiva import create_app
     from mock_portal.nextiva.config import PortalConfig
 
     config = PortalConfig.from_env()
+    if username and password:
+        config = replace(config, admin_username=username, admin_password=password)
     return create_app(config), config.admin_username, config.admin_password
 
 

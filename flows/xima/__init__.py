@@ -153,10 +153,14 @@ def _serve(host: str, port: int, faults: str, variant: str) -> None:
     run(host, port, faults)
 
 
-def _mock_app() -> tuple[Any, str, str]:
+def _mock_app(username: str | None = None, password: str | None = None) -> tuple[Any, str, str]:
+    from dataclasses import replace
+
     from mock_portal.xima import XimaConfig, create_app
 
     config = XimaConfig.from_env()
+    if username and password:
+        config = replace(config, admin_email=username, admin_password=password)
     return create_app(config), config.admin_email, config.admin_password
 
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser demo test lint reliability bench clean
+.PHONY: setup browser demo test lint reliability bench scale-demo bench-fleet clean
 
 setup: $(STAMP) browser
 
@@ -33,6 +33,13 @@ reliability: setup
 
 bench: setup
 	$(BIN)/python benchmarks/speed.py
+
+# A throwaway PostgreSQL, two mock accounts, three workers, the demo rosters (docs/scale-out.md).
+scale-demo: setup
+	$(BIN)/python -m robots.fleet_local
+
+bench-fleet: setup
+	$(BIN)/python benchmarks/fleet.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -40,11 +40,19 @@ def start_browser(
     narrator: Narrator,
 ) -> Iterator[Browser]:
     """A browser for one worker, closed on the way out; SetupError when it cannot start."""
+    from robots.fleet_settings import browser_ws_endpoint
+
+    # A browser served by Playwright's browser server on another machine, when one is set
+    # (BROWSER_WS_ENDPOINT, see docs/scale-out.md); else one launched here.
+    remote = browser_ws_endpoint()
     with sync_playwright() as playwright:
         try:
-            browser = playwright.chromium.launch(
-                **launch_options(headless=not headed, slow_mo=slow_mo)
-            )
+            if remote:
+                browser = playwright.chromium.connect(remote, slow_mo=slow_mo or None)
+            else:
+                browser = playwright.chromium.launch(
+                    **launch_options(headless=not headed, slow_mo=slow_mo)
+                )
         except PlaywrightError as error:
             raise SetupError(f"the browser could not start: {error.message}") from error
         context = browser.new_context(viewport={"width": 1366, "height": 900})

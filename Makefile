@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml
 browser: $(STAMP)
 	$(BIN)/python -m robots.browser ensure
 
+# `make demo KIND=xima` onboards examples/xima-roster.csv into the Xima mock.
+KIND ?= nextiva
+
 demo: setup
-	$(BIN)/onboard demo
+	$(BIN)/onboard demo --kind $(KIND)
 
 test: setup
 	$(BIN)/python -m pytest -m "not reliability" $(PYTEST_ARGS)

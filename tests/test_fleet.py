@@ -8,8 +8,11 @@ on the evidence, never only on what the robot printed.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,9 +20,19 @@ from typing import Any
 
 import pytest
 
+from robots.browser import launch_options
 from robots.evidence import verify_run
-from robots.fleet_local import LocalFleet, local_fleet, postgres_bin
-from tests.robot_runs import duplicates, files_holding, incomplete_users, roster_rows, write_roster
+from robots.fleet_local import LocalFleet, free_port, local_fleet, postgres_bin
+from tests.conftest import Portal
+from tests.robot_runs import (
+    duplicates,
+    files_holding,
+    incomplete_users,
+    onboard,
+    robot_env,
+    roster_rows,
+    write_roster,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,7 +74,7 @@ def query(fleet: LocalFleet, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     import psycopg
 
     with psycopg.connect(fleet.database.url, autocommit=True) as conn:
-        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+        return conn.execute(sql, params).fetchall()
 
 
 def enqueue_rosters(fleet: LocalFleet, per_account: int) -> dict[str, list[str]]:
@@ -214,7 +227,9 @@ def test_forty_hires_three_workers_and_random_kills_end_complete_once(tmp_path: 
         kills = 0
         while kills < 6:
             steps = rng.randint(1, 6)
-            found = wait_for("a job under way", lambda s=steps: running_job_with_steps(fleet, s))
+            found = wait_for(
+                "a job under way", functools.partial(running_job_with_steps, fleet, steps)
+            )
             kill_worker_of(fleet, found[1])
             kills += 1
             fleet.start_worker(browsers=1)
@@ -222,3 +237,36 @@ def test_forty_hires_three_workers_and_random_kills_end_complete_once(tmp_path: 
         print(fleet.onboard("status").stdout)
         assert_every_hire_once(fleet, wanted)
         assert assert_evidence_verifies(fleet) == 40
+
+
+def test_a_browser_served_by_another_machine_onboards_as_a_local_one(
+    portal: Portal, tmp_path: Path
+) -> None:
+    """With BROWSER_WS_ENDPOINT, `onboard run` drives a browser that Playwright's browser
+    server launched (here on loopback, as through an SSH tunnel): the hire ends complete."""
+    port = free_port()
+    config = tmp_path / "server.json"
+    ours = launch_options()
+    served = {"headless": True, "args": ours["args"], "port": port, "host": "127.0.0.1"}
+    if ours.get("executable_path"):
+        served["executablePath"] = ours["executable_path"]
+    config.write_text(json.dumps({**served, "wsPath": "/browser"}))
+    playwright = Path(sys.executable).with_name("playwright")
+    server = subprocess.Popen(
+        [str(playwright), "launch-server", "--browser", "chromium", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        endpoint = server.stdout.readline().strip()  # the server says where it listens
+        assert endpoint == f"ws://127.0.0.1:{port}/browser"
+        rows = roster_rows(1, prefix="ws")
+        write_roster(tmp_path / "roster.csv", rows)
+        env = robot_env(portal, tmp_path, BROWSER_WS_ENDPOINT=endpoint)
+        run = onboard(portal, tmp_path, "run", "roster.csv", env=env)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert run.returncode == 0, run.stdout + run.stderr[-2000:]
+    assert incomplete_users(portal.state(), [rows[0]["username"]]) == {}

@@ -15,6 +15,10 @@ action was answered with a 5xx (from its own resource timeline). A 5xx answer is
 caught from the network, so a save that shows "Changes saved." but was answered with an
 error is still reported.
 
+The portal's words are a parameter (`Wording`: its save confirmation, sign-in field, the
+texts of an expired session and of a failure, alerts that are no answer, the overlays to
+watch), so the mechanism serves any portal; `NEXTIVA` is the default.
+
 It also holds the per-page settings every page object shares (the timeout) and puts the
 overlay handlers in place (`prepare`).
 """
@@ -22,8 +26,8 @@ overlay handlers in place (`prepare`).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from playwright.sync_api import Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -40,6 +44,37 @@ SOMETHING_WRONG = "Something went wrong"
 # The unsupported-browser banner may be announced as an alert; it is not an answer.
 _NOT_AN_ANSWER = ("unsupported browser",)
 SIGN_IN_FIELD = "Username or Email"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A portal's own words for what `perform` reads, and the overlays it puts over pages.
+
+    `transient` lists alert texts that mean "try again" (besides `something_wrong`);
+    `overlays` are called once per page to put their handlers in place.
+    """
+
+    saved: str
+    session_expired: str
+    something_wrong: str
+    sign_in_field: str
+    not_an_answer: tuple[str, ...] = ()
+    transient: tuple[str, ...] = ()
+    overlays: Sequence[Callable[[Page], None]] = field(default=())
+
+
+def _watch_chat_greeting(page: Page) -> None:
+    ChatBubble(page).watch_greeting()
+
+
+NEXTIVA = Wording(
+    saved=SAVED,
+    session_expired=SESSION_EXPIRED,
+    something_wrong=SOMETHING_WRONG,
+    sign_in_field=SIGN_IN_FIELD,
+    not_an_answer=_NOT_AN_ANSWER,
+    overlays=(watch_banner, _watch_chat_greeting),
+)
 
 _timeouts: weakref.WeakKeyDictionary[Page, int] = weakref.WeakKeyDictionary()
 # The 5xx answers a page received since its last `perform` began ("HTTP 500").
@@ -148,14 +183,14 @@ class Answer:
     text: str
 
 
-def prepare(page: Page, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+def prepare(page: Page, timeout_ms: int = DEFAULT_TIMEOUT_MS, wording: Wording = NEXTIVA) -> None:
     """Set the page's timeout and put the overlay handlers in place (once per page)."""
     first_time = page not in _timeouts
     _timeouts[page] = timeout_ms
     page.set_default_timeout(timeout_ms)
     if first_time:
-        watch_banner(page)
-        ChatBubble(page).watch_greeting()
+        for overlay in wording.overlays:
+            overlay(page)
         failures = _failures.setdefault(page, [])
 
         def note_failure(response: Response) -> None:
@@ -181,11 +216,12 @@ def sign_in_field(page: Page) -> Locator:
     return page.get_by_role("textbox", name=SIGN_IN_FIELD, exact=True)
 
 
-def classify_alert(text: str, what: str) -> Exception:
-    """The error an alert stands for."""
-    if SESSION_EXPIRED.lower() in text.lower():
+def classify_alert(text: str, what: str, wording: Wording = NEXTIVA) -> Exception:
+    """The error an alert stands for, in the portal's `wording`."""
+    lowered = text.lower()
+    if wording.session_expired.lower() in lowered:
         return SessionExpiredError(f"{what}: {text}")
-    if SOMETHING_WRONG.lower() in text.lower():
+    if any(t.lower() in lowered for t in (wording.something_wrong, *wording.transient)):
         return PortalError(f"{what}: {text}")
     return BusinessError(text)
 
@@ -198,6 +234,7 @@ def perform(
     heading: str | None = None,
     saved: bool = False,
     sign_in_expected: bool = False,
+    wording: Wording = NEXTIVA,
 ) -> Answer:
     """Do `action` and wait for the portal's answer: `heading` shown, or "Changes saved.".
 
@@ -208,10 +245,10 @@ def perform(
     failures = _failures[page]
     expected: dict[str, object] = {
         "heading": heading,
-        "saved": SAVED if saved else None,
-        "ignore": _NOT_AN_ANSWER,
+        "saved": wording.saved if saved else None,
+        "ignore": wording.not_an_answer,
         "signInExpected": sign_in_expected,
-        "signInField": SIGN_IN_FIELD,
+        "signInField": wording.sign_in_field,
     }
     page.evaluate(_MARK_JS)
     failures.clear()
@@ -228,7 +265,7 @@ def perform(
             f"{what}: no answer from the portal within {timeout_of(page) // 1000} s"
         ) from error
     if found["kind"] == "alert":
-        raise classify_alert(found["text"], what)
+        raise classify_alert(found["text"], what, wording)
     if found["kind"] == "signed out":
         raise SessionExpiredError(f"{what}: the portal showed the sign-in screen")
     if found["kind"] == "failed" or failures:

@@ -9,8 +9,9 @@ or the sign-in screen. What it sees is classified:
 - an HTTP 5xx, "Something went wrong", a timeout, a user gone  -> PortalError
 - any other alert                                              -> BusinessError (portal's words)
 
-Kept apart from the Nextiva robot's `pages/feedback.py`, whose confirmation ("Changes
-saved."), sign-in field and overlays are Nextiva's. The text reader (`with_text_of`) is the
+Alerts are classified by the shared `pages.feedback.classify_alert` in Xima's words
+(`XIMA`). The wait itself stays here: Xima says it is signed out with a heading, not a
+field, and confirms each save with its own status. The text reader (`with_text_of`) is the
 shared one, so texts are read as the page gives them.
 """
 
@@ -22,7 +23,8 @@ from collections.abc import Callable
 from playwright.sync_api import Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from domain.errors import BusinessError, PortalError, SessionExpiredError
+from domain.errors import PortalError, SessionExpiredError
+from pages import feedback
 from pages.widgets import with_text_of
 
 DEFAULT_TIMEOUT_MS = 15_000
@@ -34,7 +36,13 @@ SOMETHING_WRONG = "Something went wrong"
 USER_NOT_FOUND = "User not found"
 # A form older than the session it is sent in: reloading the screen mends it.
 FORM_EXPIRED = "This form has expired"
-_TRANSIENT = (SOMETHING_WRONG, USER_NOT_FOUND, FORM_EXPIRED)
+XIMA = feedback.Wording(
+    saved="",
+    session_expired=SESSION_EXPIRED,
+    something_wrong=SOMETHING_WRONG,
+    sign_in_field=SIGN_IN_FIELD,
+    transient=(USER_NOT_FOUND, FORM_EXPIRED),
+)
 
 # A maintenance or browser banner may sit on any page; it is closed, never read as an answer.
 _BANNER_CLOSE = re.compile(r"^\s*(Dismiss|Close)\s*$", re.IGNORECASE)
@@ -118,12 +126,7 @@ def sign_in_heading(page: Page) -> Locator:
 
 def classify_alert(text: str, what: str) -> Exception:
     """The error an alert stands for (`what` names the action for transient ones)."""
-    lowered = text.lower()
-    if SESSION_EXPIRED.lower() in lowered:
-        return SessionExpiredError(f"{what}: {text}")
-    if any(transient.lower() in lowered for transient in _TRANSIENT):
-        return PortalError(f"{what}: {text}")
-    return BusinessError(text)
+    return feedback.classify_alert(text, what, XIMA)
 
 
 def perform(

@@ -137,12 +137,14 @@ class Session:
     `page` is the browser tab; `shared` is what the run's sessions share (claims on free
     numbers, made once per run by the portal); `notes` is what the last step left open on
     this page, for the next step to continue from (a step writes and reads its own keys;
-    it is cleared whenever a step fails, since the screen is then no longer known).
+    it is cleared whenever a step fails, since the screen is then no longer known);
+    `start_url` is where the admin signed in, the way back to the portal's first screen.
     """
 
     page: Page
     shared: Any = None
     notes: dict[str, object] = field(default_factory=dict)
+    start_url: str | None = None
 
     def forget(self) -> None:
         """The screen is no longer known (after an error): nothing is continued from it."""

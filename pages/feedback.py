@@ -19,13 +19,14 @@ The portal's words are a parameter (`Wording`: its save confirmation, sign-in fi
 texts of an expired session and of a failure, alerts that are no answer, the overlays to
 watch), so the mechanism serves any portal; `NEXTIVA` is the default.
 
-It also holds the per-page settings every page object shares (the timeout) and puts the
-overlay handlers in place (`prepare`).
+It keeps nothing about a page between calls: `prepare` sets a signed-in page up (its
+timeout, the overlay handlers) and may be called again, and `perform` listens for 5xx
+answers only while it waits for one.
 """
 
 from __future__ import annotations
 
-import weakref
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -51,7 +52,8 @@ class Wording:
     """A portal's own words for what `perform` reads, and the overlays it puts over pages.
 
     `transient` lists alert texts that mean "try again" (besides `something_wrong`);
-    `overlays` are called once per page to put their handlers in place.
+    `overlays` put their handlers in place on a page, each replacing its own, so that
+    preparing a page again (each sign-in does) never adds one twice.
     """
 
     saved: str
@@ -75,10 +77,6 @@ NEXTIVA = Wording(
     not_an_answer=_NOT_AN_ANSWER,
     overlays=(watch_banner, _watch_chat_greeting),
 )
-
-_timeouts: weakref.WeakKeyDictionary[Page, int] = weakref.WeakKeyDictionary()
-# The 5xx answers a page received since its last `perform` began ("HTTP 500").
-_failures: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
 
 # Before the action: remember every visible status, alert and heading and watch them for
 # changes, so that only what the portal shows in answer counts.
@@ -184,31 +182,14 @@ class Answer:
 
 
 def prepare(page: Page, timeout_ms: int = DEFAULT_TIMEOUT_MS, wording: Wording = NEXTIVA) -> None:
-    """Set the page's timeout and put the overlay handlers in place (once per page)."""
-    first_time = page not in _timeouts
-    _timeouts[page] = timeout_ms
+    """Set the page's timeout and put the overlay handlers in place.
+
+    Done by signing in, before anything else on the page; safe to do again (each overlay
+    replaces its own handler).
+    """
     page.set_default_timeout(timeout_ms)
-    if first_time:
-        for overlay in wording.overlays:
-            overlay(page)
-        failures = _failures.setdefault(page, [])
-
-        def note_failure(response: Response) -> None:
-            if response.status >= 500:
-                failures.append(f"HTTP {response.status}")
-
-        page.on("response", note_failure)
-
-
-def ensure_prepared(page: Page) -> None:
-    """`prepare` with the default timeout unless the caller already prepared the page."""
-    if page not in _timeouts:
-        prepare(page)
-
-
-def timeout_of(page: Page) -> int:
-    """The timeout the caller chose for this page, in milliseconds."""
-    return _timeouts.get(page, DEFAULT_TIMEOUT_MS)
+    for overlay in wording.overlays:
+        overlay(page)
 
 
 def sign_in_field(page: Page) -> Locator:
@@ -239,10 +220,16 @@ def perform(
     """Do `action` and wait for the portal's answer: `heading` shown, or "Changes saved.".
 
     Raises SessionExpiredError, PortalError or BusinessError as the module docstring says.
-    `what` names the action in error messages ("saving the Device section").
+    `what` names the action in error messages ("saving the Device section"). The page is
+    one `prepare` set up (signing in does).
     """
-    ensure_prepared(page)
-    failures = _failures[page]
+    # The 5xx answers received since the action began ("HTTP 500").
+    failures: list[str] = []
+
+    def note_failure(response: Response) -> None:
+        if response.status >= 500:
+            failures.append(f"HTTP {response.status}")
+
     expected: dict[str, object] = {
         "heading": heading,
         "saved": wording.saved if saved else None,
@@ -251,19 +238,23 @@ def perform(
         "signInField": wording.sign_in_field,
     }
     page.evaluate(_MARK_JS)
-    failures.clear()
+    page.on("response", note_failure)
     try:
-        action()
-    except PlaywrightTimeoutError as error:
-        raise PortalError(f"{what}: the portal did not respond in time") from error
-    try:
-        found = page.wait_for_function(_ANSWER_JS, arg=expected).json_value()
-    except PlaywrightTimeoutError as error:
-        if failures:
-            raise PortalError(f"{what}: the portal answered {failures[0]}") from error
-        raise PortalError(
-            f"{what}: no answer from the portal within {timeout_of(page) // 1000} s"
-        ) from error
+        try:
+            action()
+        except PlaywrightTimeoutError as error:
+            raise PortalError(f"{what}: the portal did not respond in time") from error
+        started = time.monotonic()
+        try:
+            found = page.wait_for_function(_ANSWER_JS, arg=expected).json_value()
+        except PlaywrightTimeoutError as error:
+            if failures:
+                raise PortalError(f"{what}: the portal answered {failures[0]}") from error
+            # The wait ends at the page's timeout: what it waited is what the page allows.
+            waited = int(time.monotonic() - started)
+            raise PortalError(f"{what}: no answer from the portal within {waited} s") from error
+    finally:
+        page.remove_listener("response", note_failure)
     if found["kind"] == "alert":
         raise classify_alert(found["text"], what, wording)
     if found["kind"] == "signed out":

@@ -2,7 +2,8 @@
 
 A dropdown may be a native `<select>` or an ARIA combobox with a listbox (PORTAL.md leaves
 the choice to the portal), so `Dropdown` handles both. `click` and `set_checked` make a
-click land on its target even when the chat bubble floats over it. `labelled_value` reads
+click land on its target even when the chat bubble floats over it, and tell the page which
+element is about to be used (`POINT_AT_HOOK`). `labelled_value` reads
 "label / value" text whatever its layout.
 
 Text is read as the page's text gives it (`TEXT_OF_JS`), never as CSS shows it: PORTAL.md
@@ -14,8 +15,7 @@ such names, tolerating only what styling changes.
 from __future__ import annotations
 
 import re
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
@@ -24,17 +24,22 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from domain.errors import BusinessError, PortalError
 
-_watchers: weakref.WeakKeyDictionary[Page, Callable[[Locator], None]] = weakref.WeakKeyDictionary()
-
 Scope = Page | Locator
+
+# The page function told of each element the robot is about to click or tick, when a page
+# defines one: a headed run's narrator (robots/narrator.py) defines it in an init script of
+# its browser context, to outline the element for the admin watching. Living in the page,
+# it needs no record in the robot of which pages are watched, and costs no round trip.
+POINT_AT_HOOK = "__onboardPointAt"
 
 # Scrolls the first element to the viewport centre (where floating widgets rarely sit),
 # then tells whether a click at its centre, where Playwright clicks, would reach it, and
 # whether it is checked (native or ARIA): one round trip for what `click` and
 # `set_checked` need to know. Null while there is no such element (or, if `visible` is
-# asked for, none visible) yet.
+# asked for, none visible) yet. The element is pointed at (`POINT_AT_HOOK`) unless it is
+# checked as `unless_checked` says (a checkbox already as wanted is not used).
 _CENTRE_AND_HIT_TEST = """
-(elements, visible) => {
+(elements, {visible, unlessChecked}) => {
   const element = elements[0];
   if (!element || (visible && !element.checkVisibility({visibilityProperty: true}))) {
     return null;
@@ -46,20 +51,28 @@ _CENTRE_AND_HIT_TEST = """
     || (!!element.labels && [...element.labels].some((label) => label.contains(hit))));
   const checked = element instanceof HTMLInputElement
     ? element.checked : element.getAttribute('aria-checked') === 'true';
+  const pointAt = window.__POINT_AT__;
+  if (typeof pointAt === 'function' && checked !== unlessChecked) {
+    try { pointAt(element); } catch (e) { /* an outline is never worth a failure */ }
+  }
   return {reaches, checked};
 }
-"""
+""".replace("__POINT_AT__", POINT_AT_HOOK)
 
 
-def _centre(target: Locator, *, visible: bool) -> dict[str, bool]:
+def _centre(
+    target: Locator, *, visible: bool, unless_checked: bool | None = None
+) -> dict[str, bool]:
     """Centre `target` and say whether a click reaches it, and whether it is checked.
 
-    Looks first, and waits only when it is not there yet (`visible`: or not visible).
+    Looks first, and waits only when it is not there yet (`visible`: or not visible). The
+    page is told the element is about to be used unless it is checked as `unless_checked`.
     """
-    found: dict[str, bool] | None = target.evaluate_all(_CENTRE_AND_HIT_TEST, visible)
+    arg = {"visible": visible, "unlessChecked": unless_checked}
+    found: dict[str, bool] | None = target.evaluate_all(_CENTRE_AND_HIT_TEST, arg)
     if found is None:
         target.wait_for(state="visible" if visible else "attached")
-        found = target.evaluate_all(_CENTRE_AND_HIT_TEST, visible)
+        found = target.evaluate_all(_CENTRE_AND_HIT_TEST, arg)
     if found is None:
         raise PortalError("the element went away before it could be used")
     return found
@@ -73,18 +86,6 @@ SPINNER_JS = """
 """
 
 
-def on_use(page: Page, watcher: Callable[[Locator], None]) -> None:
-    """Have `watcher` told of each element the robot is about to click or tick on `page`
-    (a headed run outlines it for the admin watching)."""
-    _watchers[page] = watcher
-
-
-def _about_to_use(target: Locator) -> None:
-    watcher = _watchers.get(target.page)
-    if watcher is not None:
-        watcher(target)
-
-
 def click(target: Locator) -> None:
     """Click `target` so the click lands on it, even under a floating overlay.
 
@@ -93,7 +94,6 @@ def click(target: Locator) -> None:
     keyboard user would: never by coordinates, never forced.
     """
     found = _centre(target, visible=True)
-    _about_to_use(target)
     if found["reaches"]:
         target.click()
     else:
@@ -102,10 +102,9 @@ def click(target: Locator) -> None:
 
 def set_checked(checkbox: Locator, checked: bool) -> None:
     """Tick or clear a checkbox (native or ARIA), landing the click as `click` does."""
-    found = _centre(checkbox, visible=False)
+    found = _centre(checkbox, visible=False, unless_checked=checked)
     if found["checked"] == checked:
         return
-    _about_to_use(checkbox)
     try:
         if found["reaches"]:
             # Playwright checks that the click changed the state.

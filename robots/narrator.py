@@ -14,6 +14,8 @@ import json
 from playwright.sync_api import BrowserContext, Locator, Page
 from playwright.sync_api import Error as PlaywrightError
 
+from pages.widgets import POINT_AT_HOOK
+
 CAPTION_ID = "onboard-robot-caption"
 TARGET_CLASS = "onboard-robot-target"
 EVIDENCE_HIDE_CSS = (
@@ -24,7 +26,8 @@ EVIDENCE_HIDE_CSS = (
 )
 
 # Runs before any page script: the caption survives navigations through sessionStorage.
-_INIT_SCRIPT = """
+_INIT_SCRIPT = (
+    """
 (() => {
   const ID = "__CAPTION_ID__", KEY = "onboard-robot-caption";
   const draw = (text) => {
@@ -43,6 +46,12 @@ _INIT_SCRIPT = """
     bar.textContent = "\\u{1F916} " + text;
   };
   window.__onboardCaption = (text) => { sessionStorage.setItem(KEY, text); draw(text); };
+  // Told by the robot's clicks and ticks (pages/widgets.py) of the element about to be used.
+  window.__POINT_AT__ = (el) => {
+    document.querySelectorAll(".__TARGET_CLASS__")
+      .forEach((e) => e.classList.remove("__TARGET_CLASS__"));
+    el.classList.add("__TARGET_CLASS__");
+  };
   const style = () => {
     const css = document.createElement("style");
     css.textContent = ".__TARGET_CLASS__{outline:3px solid #f59e0b !important;outline-offset:2px;" +
@@ -54,7 +63,10 @@ _INIT_SCRIPT = """
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", style);
   else style();
 })();
-""".replace("__CAPTION_ID__", CAPTION_ID).replace("__TARGET_CLASS__", TARGET_CLASS)
+""".replace("__CAPTION_ID__", CAPTION_ID)
+    .replace("__TARGET_CLASS__", TARGET_CLASS)
+    .replace("__POINT_AT__", POINT_AT_HOOK)
+)
 
 
 class Narrator:

@@ -38,7 +38,6 @@ from domain.errors import (
 )
 from domain.portal import PortalKind
 from domain.steps import Session, Step, StepCall, StepOutcome, apply_steps, plan_steps
-from pages.widgets import on_use
 from robots.evidence import AuditEvent, EvidenceRecorder, Redactor, elapsed_ms, signing_key
 from robots.guard import DeletionGuard
 from robots.lock import run_lock
@@ -323,9 +322,10 @@ class Runner:
                 self._local.browser = browser
                 page = browser.context.new_page()
                 page.set_default_timeout(self.settings.step_timeout_ms)
-                if self.narrator.enabled:
-                    on_use(page, self.narrator.point_at)
-                worker = _Worker(browser, Session(page, shared=shared.portal_shared))
+                session = Session(
+                    page, shared=shared.portal_shared, start_url=self.settings.portal_url
+                )
+                worker = _Worker(browser, session)
                 if not first:
                     shared.first_signed_in.wait()
                 if first or not result.stopped:

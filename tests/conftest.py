@@ -137,6 +137,15 @@ def signed_in_page(page: Any, portal_of_variant: Portal) -> Any:
     return page
 
 
+@pytest.fixture
+def signed_in_session(signed_in_page: Any, portal_of_variant: Portal) -> Any:
+    """The signed-in page as the runner gives it to the steps: a session that knows where
+    the admin signed in."""
+    from domain.steps import Session
+
+    return Session(signed_in_page, start_url=portal_of_variant.url)
+
+
 @pytest.fixture(scope="session")
 def xima_server() -> Iterator[PortalServer]:
     """The Xima UCaaS mock, served once for the session."""

@@ -62,7 +62,7 @@ def test_a_pin_is_required_for_yes_four_digits_and_never_echoed() -> None:
 @pytest.mark.browser
 @pytest.mark.parametrize("variant", ["a", "c"])
 def test_a_new_hire_is_authorized_on_create_user_and_the_step_then_writes_nothing(
-    signed_in_page: Page, portal_of_variant: Portal
+    signed_in_session: Session, portal_of_variant: Portal
 ) -> None:
     """Create User ticks Authorized User with the PIN; the step after it finds it done."""
     nia = NewHire.model_validate(
@@ -76,12 +76,12 @@ def test_a_new_hire_is_authorized_on_create_user_and_the_step_then_writes_nothin
         }
     )
     witness = SecretWitness()
-    create_user(signed_in_page, nia, witness)
+    create_user(signed_in_session, nia, witness)
     user = portal_of_variant.user("nia.okafor")
     assert user is not None and user["authorized"] is True and user["pin_set"] is True
     assert witness.secrets == [PIN]
     saves = portal_of_variant.state()["counters"]["saves"]
-    outcome = set_authorized(Session(signed_in_page), nia, witness)
+    outcome = set_authorized(signed_in_session, nia, witness)
     assert outcome.action == ALREADY_DONE
     assert portal_of_variant.state()["counters"]["saves"] == saves
 
@@ -89,11 +89,11 @@ def test_a_new_hire_is_authorized_on_create_user_and_the_step_then_writes_nothin
 @pytest.mark.browser
 @pytest.mark.parametrize("variant", ["b"])
 def test_an_existing_user_is_authorized_once_and_a_rerun_writes_nothing(
-    signed_in_page: Page, portal_of_variant: Portal
+    signed_in_session: Session, portal_of_variant: Portal
 ) -> None:
     """Security Information gets the box and the PIN; the second run only looks."""
     dana = hire(True)
-    session = Session(signed_in_page)
+    session = signed_in_session
     assert observe_authorized(session, dana).action == CHANGE
     witness = SecretWitness()
     first = set_authorized(session, dana, witness)
@@ -103,9 +103,9 @@ def test_an_existing_user_is_authorized_once_and_a_rerun_writes_nothing(
     assert PIN in portal_of_variant.secrets()
     saves = portal_of_variant.state()["counters"]["saves"]
 
-    again = set_authorized(Session(signed_in_page), dana, witness)
+    again = set_authorized(signed_in_session, dana, witness)
     assert again.action == ALREADY_DONE
-    assert observe_authorized(Session(signed_in_page), dana).action == ALREADY_DONE
+    assert observe_authorized(signed_in_session, dana).action == ALREADY_DONE
     assert portal_of_variant.state()["counters"]["saves"] == saves
     for outcome in (first, again):
         assert PIN not in f"{outcome.before} {outcome.after} {outcome.detail}"
@@ -113,10 +113,10 @@ def test_an_existing_user_is_authorized_once_and_a_rerun_writes_nothing(
 
 @pytest.mark.browser
 def test_no_removes_the_authorization_and_empty_leaves_it(
-    signed_in_page: Page, portal: Portal
+    signed_in_session: Session, portal: Portal
 ) -> None:
     """`no` unticks Authorized User (the PIN goes with it); empty changes nothing."""
-    session = Session(signed_in_page)
+    session = signed_in_session
     set_authorized(session, hire(True))
     saves = portal.state()["counters"]["saves"]
     assert set_authorized(session, hire(None)).action == ALREADY_DONE

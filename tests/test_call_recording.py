@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 from pydantic import SecretStr
 
 from domain.nextiva import NewHire
-from domain.steps import ALREADY_DONE, CHANGE
+from domain.steps import ALREADY_DONE, CHANGE, Session
 from flows.nextiva.call_recording import (
     CASE_UNKNOWN,
     NEEDS_A_PERSON,
@@ -85,13 +85,13 @@ def assert_no_pin(portal: Portal, tmp_path: Path, result: CallRecordingResult) -
 @pytest.mark.browser
 @pytest.mark.parametrize("variant", ["a", "c"])
 def test_one_chat_files_one_case_for_every_hire_and_a_second_run_files_nothing(
-    signed_in_page: Page, portal_of_variant: Portal, tmp_path: Path
+    signed_in_session: Session, portal_of_variant: Portal, tmp_path: Path
 ) -> None:
     """Both hires in one request, one case; then the ledger holds it; after fulfil, done."""
     portal = portal_of_variant
     portal.set_faults("none", chat_agent_delay_ms=300)
     ledger = RequestLedger(tmp_path / "requests.sqlite3")
-    plans = plan_call_recording(signed_in_page, HIRES, ledger)
+    plans = plan_call_recording(signed_in_session, HIRES, ledger)
     assert {name: plan.action for name, plan in plans.items()} == {
         "dana.smith": CHANGE,
         "miguel.alvarez": CHANGE,
@@ -99,7 +99,7 @@ def test_one_chat_files_one_case_for_every_hire_and_a_second_run_files_nothing(
     told = Secrets()
     waits: list[str] = []
     result = request_call_recording(
-        signed_in_page, HIRES, ledger, settings(tmp_path), secret=told, on_wait=waits.append
+        signed_in_session, HIRES, ledger, settings(tmp_path), secret=told, on_wait=waits.append
     )
     [case] = portal.state()["cases"]
     assert sorted(case["usernames"]) == ["dana.smith", "miguel.alvarez"]
@@ -115,14 +115,14 @@ def test_one_chat_files_one_case_for_every_hire_and_a_second_run_files_nothing(
     assert chat["state"] == "ended"
     assert_no_pin(portal, tmp_path, result)
 
-    again = request_call_recording(signed_in_page, HIRES, ledger, settings(tmp_path))
+    again = request_call_recording(signed_in_session, HIRES, ledger, settings(tmp_path))
     assert {o.action for o in again.outcomes.values()} == {REQUESTED}
     assert len(portal.state()["cases"]) == 1 and len(portal.state()["chats"]) == 1
 
     portal._call("__mock__/fulfil", {})
-    plans = plan_call_recording(signed_in_page, HIRES, ledger)
+    plans = plan_call_recording(signed_in_session, HIRES, ledger)
     assert {plan.action for plan in plans.values()} == {ALREADY_DONE}
-    done = request_call_recording(signed_in_page, HIRES, ledger, settings(tmp_path))
+    done = request_call_recording(signed_in_session, HIRES, ledger, settings(tmp_path))
     assert {o.action for o in done.outcomes.values()} == {ALREADY_DONE}
     assert ledger.requests()[0].state == "done"
 
@@ -136,13 +136,13 @@ def test_one_chat_files_one_case_for_every_hire_and_a_second_run_files_nothing(
     ],
 )
 def test_an_agent_who_leaves_or_asks_something_else_needs_a_person(
-    signed_in_page: Page, portal_of_variant: Portal, tmp_path: Path, fault: str, said: str
+    signed_in_session: Session, portal_of_variant: Portal, tmp_path: Path, fault: str, said: str
 ) -> None:
     """Nothing is guessed: the chat ends, the users need a person, the next run asks again."""
     portal = portal_of_variant
     portal.set_faults("none", chat_agent_delay_ms=100, **{fault: True})
     ledger = RequestLedger(tmp_path / "requests.sqlite3")
-    result = request_call_recording(signed_in_page, HIRES, ledger, settings(tmp_path))
+    result = request_call_recording(signed_in_session, HIRES, ledger, settings(tmp_path))
     assert {o.action for o in result.outcomes.values()} == {NEEDS_A_PERSON}
     assert "the next run asks again" in result.outcomes["miguel.alvarez"].detail
     assert any(said in line for line in result.transcript)
@@ -151,13 +151,17 @@ def test_an_agent_who_leaves_or_asks_something_else_needs_a_person(
     assert portal.state()["chats"][0]["state"] == "ended"
     assert [row.state for row in ledger.requests()] == [NEEDS_PERSON]
     assert_no_pin(portal, tmp_path, result)
-    plans = plan_call_recording(signed_in_page, HIRES, ledger)
+    plans = plan_call_recording(signed_in_session, HIRES, ledger)
     assert {plan.action for plan in plans.values()} == {CHANGE}
 
 
 @pytest.mark.browser
 def test_a_run_killed_after_sending_files_no_second_request(
-    signed_in_page: Page, portal: Portal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    signed_in_page: Page,
+    signed_in_session: Session,
+    portal: Portal,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The request reached Support but the run died before the case number: the rerun
     files nothing, says the case number is unknown, and the admin can clear it."""
@@ -173,14 +177,16 @@ def test_a_run_killed_after_sending_files_no_second_request(
     monkeypatch.setattr(ExpertChat, "send", send_then_die)
     pin = SecretStr("7391")
     with pytest.raises(KeyboardInterrupt):
-        request_call_recording(signed_in_page, HIRES, ledger, settings(tmp_path, account_pin=pin))
+        request_call_recording(
+            signed_in_session, HIRES, ledger, settings(tmp_path, account_pin=pin)
+        )
     monkeypatch.setattr(ExpertChat, "send", send)
     assert len(portal.state()["cases"]) == 1
     [row] = ledger.requests()
     assert row.state == "sending"
 
     signed_in_page.reload()
-    rerun = request_call_recording(signed_in_page, HIRES, ledger, settings(tmp_path))
+    rerun = request_call_recording(signed_in_session, HIRES, ledger, settings(tmp_path))
     assert {o.action for o in rerun.outcomes.values()} == {CASE_UNKNOWN}
     assert "case number unknown" in rerun.outcomes["dana.smith"].detail
     assert len(portal.state()["cases"]) == 1 and len(portal.state()["chats"]) == 1
@@ -188,5 +194,5 @@ def test_a_run_killed_after_sending_files_no_second_request(
     assert_no_pin(portal, tmp_path, rerun)
 
     assert ledger.clear(["dana.smith"]) == 1
-    plans = plan_call_recording(signed_in_page, HIRES, ledger)
+    plans = plan_call_recording(signed_in_session, HIRES, ledger)
     assert {plan.action for plan in plans.values()} == {CHANGE}

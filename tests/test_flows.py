@@ -10,7 +10,7 @@ from playwright.sync_api import Page
 
 from domain.errors import BusinessError, ConflictError, PortalError, SessionExpiredError
 from domain.nextiva import NewHire
-from domain.steps import STEPS, StepOutcome
+from domain.steps import STEPS, Session, StepOutcome
 from flows.nextiva.device import set_up_device
 from flows.nextiva.licensing import assign_license, assign_licenses
 from flows.nextiva.onboard import onboard_user, plan_user
@@ -66,12 +66,12 @@ def holds(portal: Portal, license_name: str, username: str) -> bool:
 @pytest.mark.browser
 @pytest.mark.parametrize("variant", ["a", "b", "c"])
 def test_onboarding_a_new_hire_completes_every_step(
-    signed_in_page: Page, portal_of_variant: Portal
+    signed_in_session: Session, portal_of_variant: Portal
 ) -> None:
     """A new hire ends created, E911 confirmed, with device, voicemail and licence."""
     witness = RecordingWitness()
 
-    outcomes = onboard_user(signed_in_page, NIA, witness)
+    outcomes = onboard_user(signed_in_session, NIA, witness)
 
     assert [(o.step, o.action) for o in outcomes] == [
         ("create user", "created"),
@@ -91,13 +91,13 @@ def test_onboarding_a_new_hire_completes_every_step(
 
 
 @pytest.mark.browser
-def test_second_run_changes_nothing(signed_in_page: Page, portal: Portal) -> None:
+def test_second_run_changes_nothing(signed_in_session: Session, portal: Portal) -> None:
     """Onboarding the same hire again saves nothing and reports every step already done."""
-    onboard_user(signed_in_page, NIA)
+    onboard_user(signed_in_session, NIA)
     before = portal.state()["counters"]
 
-    again = onboard_user(signed_in_page, NIA)
-    plans = plan_user(signed_in_page, NIA)
+    again = onboard_user(signed_in_session, NIA)
+    plans = plan_user(signed_in_session, NIA)
 
     after = portal.state()["counters"]
     # `saves` counts every accepted save, also one that re-saves identical settings.
@@ -107,9 +107,11 @@ def test_second_run_changes_nothing(signed_in_page: Page, portal: Portal) -> Non
 
 
 @pytest.mark.browser
-def test_plan_for_a_new_hire_is_create_then_blocked(signed_in_page: Page, portal: Portal) -> None:
+def test_plan_for_a_new_hire_is_create_then_blocked(
+    signed_in_session: Session, portal: Portal
+) -> None:
     """Planning a hire not yet in the portal says create, and blocked for every later step."""
-    plans = plan_user(signed_in_page, NIA)
+    plans = plan_user(signed_in_session, NIA)
 
     assert [(p.step, p.action) for p in plans] == [("create user", "create")] + [
         (step, "blocked") for step in STEPS[1:]
@@ -119,7 +121,9 @@ def test_plan_for_a_new_hire_is_create_then_blocked(signed_in_page: Page, portal
 
 
 @pytest.mark.browser
-def test_username_of_another_person_is_a_conflict(signed_in_page: Page, portal: Portal) -> None:
+def test_username_of_another_person_is_a_conflict(
+    signed_in_session: Session, portal: Portal
+) -> None:
     """A username held by someone else raises ConflictError and leaves that user untouched."""
     namesake = NewHire(
         first_name="Dana",
@@ -131,7 +135,7 @@ def test_username_of_another_person_is_a_conflict(signed_in_page: Page, portal: 
     before = portal.user("dana.smith")
 
     with pytest.raises(ConflictError) as conflict:
-        onboard_user(signed_in_page, namesake)
+        onboard_user(signed_in_session, namesake)
 
     assert "dana.smith" in str(conflict.value) and "create user" in str(conflict.value)
     assert portal.user("dana.smith") == before
@@ -140,7 +144,7 @@ def test_username_of_another_person_is_a_conflict(signed_in_page: Page, portal: 
 
 @pytest.mark.browser
 def test_username_taken_outside_the_account_is_a_conflict(
-    signed_in_page: Page, portal: Portal
+    signed_in_session: Session, portal: Portal
 ) -> None:
     """A username the Users list lacks but the portal holds elsewhere is refused, as a conflict."""
     sam = NewHire(
@@ -148,7 +152,7 @@ def test_username_taken_outside_the_account_is_a_conflict(
     )
 
     with pytest.raises(ConflictError) as conflict:
-        onboard_user(signed_in_page, sam)
+        onboard_user(signed_in_session, sam)
 
     assert "Username already exists. Please choose a different username." in str(conflict.value)
     assert portal.user("sam.taylor") is None
@@ -156,16 +160,16 @@ def test_username_taken_outside_the_account_is_a_conflict(
 
 @pytest.mark.browser
 def test_rerun_finishes_a_user_left_at_e911_not_confirmed(
-    signed_in_page: Page, portal: Portal
+    signed_in_session: Session, portal: Portal
 ) -> None:
     """A user created but never E911-confirmed is finished, not created again."""
-    plans = plan_user(signed_in_page, AVA)
+    plans = plan_user(signed_in_session, AVA)
     assert [(p.step, p.action) for p in plans][:2] == [
         ("create user", "already done"),
         ("E911 address", "change"),
     ]
 
-    outcomes = onboard_user(signed_in_page, AVA)
+    outcomes = onboard_user(signed_in_session, AVA)
 
     assert [(o.step, o.action) for o in outcomes][:2] == [
         ("create user", "already done"),
@@ -177,7 +181,7 @@ def test_rerun_finishes_a_user_left_at_e911_not_confirmed(
 
 @pytest.mark.browser
 def test_write_answered_with_an_error_is_re_observed_on_retry(
-    signed_in_page: Page, portal: Portal
+    signed_in_session: Session, portal: Portal
 ) -> None:
     """A save the portal applied but answered with HTTP 5xx is found done when retried."""
     grace = NewHire(
@@ -185,11 +189,11 @@ def test_write_answered_with_an_error_is_re_observed_on_retry(
     )
     portal.set_faults("none", write_failure_rate=1.0, failure_after_apply_ratio=1.0)
     with pytest.raises(PortalError) as failed:
-        set_up_device(signed_in_page, grace)
+        set_up_device(signed_in_session, grace)
     assert "grace.kim / device" in str(failed.value)
     portal.set_faults("none")
 
-    retried = set_up_device(signed_in_page, grace)
+    retried = set_up_device(signed_in_session, grace)
 
     assert retried.action == "already done"
     assert (portal.user("grace.kim") or {})["device"]["type"] == "Generic SIP Phone"
@@ -197,23 +201,23 @@ def test_write_answered_with_an_error_is_re_observed_on_retry(
 
 @pytest.mark.browser
 def test_expired_session_is_reported_and_signing_in_again_resumes(
-    signed_in_page: Page, portal: Portal
+    signed_in_page: Page, signed_in_session: Session, portal: Portal
 ) -> None:
     """An expired session raises SessionExpiredError; after signing in again the step runs."""
     portal.set_faults("none", session_idle_seconds=0)
     with pytest.raises(SessionExpiredError):
-        set_up_device(signed_in_page, AVA)
+        set_up_device(signed_in_session, AVA)
     portal.set_faults("none")
 
     assert ensure_signed_in(signed_in_page, portal.url, portal.username, portal.password)
-    outcome = set_up_device(signed_in_page, AVA)
+    outcome = set_up_device(signed_in_session, AVA)
 
     assert outcome.action == "changed"
     assert (portal.user("ava.nguyen") or {})["device"]["type"] == "Generic SIP Phone"
 
 
 @pytest.mark.browser
-def test_no_seat_left_is_a_business_error(signed_in_page: Page, portal: Portal) -> None:
+def test_no_seat_left_is_a_business_error(signed_in_session: Session, portal: Portal) -> None:
     """Assigning a licence with every seat taken raises the portal's own message."""
     dana = NewHire(
         first_name="Dana",
@@ -224,7 +228,7 @@ def test_no_seat_left_is_a_business_error(signed_in_page: Page, portal: Portal) 
     )
 
     with pytest.raises(BusinessError) as refused:
-        assign_license(signed_in_page, dana)
+        assign_license(signed_in_session, dana)
 
     assert "No licenses available." in str(refused.value)
     assert not holds(portal, "NextOS Call Recording", "dana.smith")
@@ -233,7 +237,7 @@ def test_no_seat_left_is_a_business_error(signed_in_page: Page, portal: Portal) 
 def test_hire_without_a_licence_skips_the_licence_step() -> None:
     """A hire who needs no licence is done with that step without opening any screen."""
     hire = NIA.model_copy(update={"license": None})
-    untouched = cast(Page, object())  # any use of the page would fail
+    untouched = Session(cast(Page, object()))  # any use of the page would fail
 
     outcome = assign_license(untouched, hire)
 
@@ -292,7 +296,7 @@ def unassigned(portal: Portal, license_name: str, count: int) -> list[str]:
 @pytest.mark.browser
 @pytest.mark.parametrize("variant", ["a", "b", "c"])
 def test_one_save_assigns_the_licence_to_a_whole_batch(
-    signed_in_page: Page, portal_of_variant: Portal
+    signed_in_session: Session, portal_of_variant: Portal
 ) -> None:
     """Three hires lacking the licence and one holding it: one Save, all four hold it."""
     portal = portal_of_variant
@@ -302,7 +306,7 @@ def test_one_save_assigns_the_licence_to_a_whole_batch(
     saves = portal.state()["counters"]["saves"]
     witness = RecordingBatchWitness()
 
-    batch = assign_licenses(signed_in_page, pro, hires, witness)
+    batch = assign_licenses(signed_in_session, pro, hires, witness)
 
     assert batch.one_by_one == []
     assert {name: o.action for name, o in batch.done.items()} == {
@@ -315,15 +319,15 @@ def test_one_save_assigns_the_licence_to_a_whole_batch(
 
 
 @pytest.mark.browser
-def test_a_batch_again_saves_nothing(signed_in_page: Page, portal: Portal) -> None:
+def test_a_batch_again_saves_nothing(signed_in_session: Session, portal: Portal) -> None:
     """A batch whose hires all hold the licence (a rerun after a crash) writes nothing."""
     pro = "NextOS Pro Plus Upgrade"
     hires = seeded_hires(portal, unassigned(portal, pro, 2), pro)
-    assign_licenses(signed_in_page, pro, hires)
+    assign_licenses(signed_in_session, pro, hires)
     saves = portal.state()["counters"]["saves"]
     witness = RecordingBatchWitness()
 
-    batch = assign_licenses(signed_in_page, pro, hires, witness)
+    batch = assign_licenses(signed_in_session, pro, hires, witness)
 
     assert {o.action for o in batch.done.values()} == {"already done"}
     assert portal.state()["counters"]["saves"] == saves
@@ -332,7 +336,7 @@ def test_a_batch_again_saves_nothing(signed_in_page: Page, portal: Portal) -> No
 
 @pytest.mark.browser
 def test_a_batch_larger_than_the_free_seats_is_left_for_one_by_one(
-    signed_in_page: Page, portal: Portal, portal_server: PortalServer
+    signed_in_session: Session, portal: Portal, portal_server: PortalServer
 ) -> None:
     """The portal refuses the whole Save when seats run short: nothing is assigned, and
     every hire of the batch is handed back to be assigned alone."""
@@ -342,7 +346,7 @@ def test_a_batch_larger_than_the_free_seats_is_left_for_one_by_one(
         next(x for x in store.data.licenses if x.name == essential).seats_total = 2
     hires = seeded_hires(portal, unassigned(portal, essential, 3), essential)
 
-    batch = assign_licenses(signed_in_page, essential, hires)
+    batch = assign_licenses(signed_in_session, essential, hires)
 
     assert batch.done == {}
     assert batch.one_by_one == hires
@@ -351,7 +355,7 @@ def test_a_batch_larger_than_the_free_seats_is_left_for_one_by_one(
 
 @pytest.mark.browser
 def test_a_free_number_taken_before_the_save_is_retried_with_another(
-    signed_in_page: Page, portal: Portal, portal_server: PortalServer
+    signed_in_session: Session, portal: Portal, portal_server: PortalServer
 ) -> None:
     """The number the form offered is gone when Create User is saved (another admin, another
     worker): a transient failure, and the step redone takes a number still free."""
@@ -369,10 +373,10 @@ def test_a_free_number_taken_before_the_save_is_retried_with_another(
         at_first_request(portal_server, _create_user, someone_takes_the_first_free_number),
         pytest.raises(PortalError, match="taken meanwhile"),
     ):
-        create_user(signed_in_page, NIA)
+        create_user(signed_in_session, NIA)
     assert portal.user(NIA.username) is None
 
-    outcome = create_user(signed_in_page, NIA)
+    outcome = create_user(signed_in_session, NIA)
 
     assert outcome.action == "created"
     user = portal.user(NIA.username)

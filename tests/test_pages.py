@@ -13,6 +13,7 @@ from playwright.sync_api import Page, Route, expect
 
 from domain.errors import BusinessError, PortalError, SessionExpiredError, SignInError
 from domain.nextiva import NewHire
+from domain.steps import Session
 from flows.nextiva.navigate import open_user_page, open_users_overview
 from flows.nextiva.session import sign_in
 from pages.feedback import perform, prepare
@@ -56,9 +57,9 @@ def test_wrong_password_is_refused_once_without_echoing_it(page: Page, portal: P
 
 
 @pytest.mark.browser
-def test_search_finds_a_user_on_page_two(signed_in_page: Page, portal: Portal) -> None:
+def test_search_finds_a_user_on_page_two(signed_in_session: Session, portal: Portal) -> None:
     """A search with more than 10 results is paged through with Next until the user shows."""
-    overview = open_users_overview(signed_in_page)
+    overview = open_users_overview(signed_in_session)
     overview.search("example.com")
     first_page = [user.username for user in overview.listed()]
     assert len(first_page) == 10
@@ -74,9 +75,11 @@ def test_search_finds_a_user_on_page_two(signed_in_page: Page, portal: Portal) -
 
 
 @pytest.mark.browser
-def test_search_lists_only_what_the_server_found(signed_in_page: Page, portal: Portal) -> None:
+def test_search_lists_only_what_the_server_found(
+    signed_in_session: Session, portal: Portal
+) -> None:
     """The table is read only once it shows the server's results for the term."""
-    overview = open_users_overview(signed_in_page)
+    overview = open_users_overview(signed_in_session)
     overview.search("dana.smith")
     listed = {user.username for user in overview.listed()}
     expected = {u["username"] for u in portal.state()["users"] if "dana.smith" in u["username"]}
@@ -86,9 +89,10 @@ def test_search_lists_only_what_the_server_found(signed_in_page: Page, portal: P
 @pytest.mark.browser
 def test_search_for_the_term_already_in_the_box_needs_no_new_request(
     signed_in_page: Page,
+    signed_in_session: Session,
 ) -> None:
     """A box holding the term already shows its results: searching again sends nothing."""
-    overview = open_users_overview(signed_in_page)
+    overview = open_users_overview(signed_in_session)
     overview.search("dana.smith")
     requests: list[str] = []
     signed_in_page.on("request", lambda request: requests.append(request.url))
@@ -101,11 +105,11 @@ def test_search_for_the_term_already_in_the_box_needs_no_new_request(
 
 @pytest.mark.browser
 def test_search_after_an_empty_result_waits_for_the_new_list(
-    signed_in_page: Page, portal: Portal
+    signed_in_session: Session, portal: Portal
 ) -> None:
     """From an empty list (nothing stale to wait out), the search waits for the redraw."""
     portal.set_faults("none", latency_ms=400)
-    overview = open_users_overview(signed_in_page)
+    overview = open_users_overview(signed_in_session)
     overview.search("nobody.by.that.name")
     assert overview.listed() == []
 
@@ -167,20 +171,20 @@ def test_dropdowns_of_both_kinds_are_chosen_and_read_back(signed_in_page: Page) 
 
 
 @pytest.mark.browser
-def test_profile_reads_a_half_onboarded_users_e911_status(signed_in_page: Page) -> None:
+def test_profile_reads_a_half_onboarded_users_e911_status(signed_in_session: Session) -> None:
     """Profile's E911 Status reads Not confirmed for a user whose E911 was never confirmed."""
-    user_page = open_user_page(signed_in_page, AVA)
+    user_page = open_user_page(signed_in_session, AVA)
     assert user_page.profile.e911_confirmed() is False
     expect(user_page.profile.confirm_e911_button.first).to_be_visible()
 
 
 @pytest.mark.browser
 def test_save_lands_under_the_banner_and_the_chat_bubble(
-    signed_in_page: Page, portal: Portal
+    signed_in_session: Session, portal: Portal
 ) -> None:
     """With the banner and an overlapping chat bubble on, the Device Save still lands."""
     portal.set_faults("none", banner=True, bubble_overlap=True)
-    user_page = open_user_page(signed_in_page, GRACE)
+    user_page = open_user_page(signed_in_session, GRACE)
 
     user_page.device.set_up("Generic SIP Phone", authentication_name="grace.kim")
 
@@ -190,9 +194,11 @@ def test_save_lands_under_the_banner_and_the_chat_bubble(
 
 
 @pytest.mark.browser
-def test_security_section_makes_an_authorized_user(signed_in_page: Page, portal: Portal) -> None:
+def test_security_section_makes_an_authorized_user(
+    signed_in_session: Session, portal: Portal
+) -> None:
     """Security Information saves Authorized User with a PIN; a short PIN is refused."""
-    security = open_user_page(signed_in_page, GRACE).security
+    security = open_user_page(signed_in_session, GRACE).security
     assert security.is_authorized() is False
 
     with pytest.raises(BusinessError) as refused:
@@ -205,7 +211,9 @@ def test_security_section_makes_an_authorized_user(signed_in_page: Page, portal:
 
 
 @pytest.mark.browser
-def test_refused_save_raises_the_portals_words(signed_in_page: Page, portal: Portal) -> None:
+def test_refused_save_raises_the_portals_words(
+    signed_in_page: Page, signed_in_session: Session, portal: Portal
+) -> None:
     """An extension already taken is refused with the portal's message; nothing is created."""
     hire = NewHire(
         first_name="Kai",
@@ -214,7 +222,7 @@ def test_refused_save_raises_the_portals_words(signed_in_page: Page, portal: Por
         location="Austin Office",
         extension="1001",
     )
-    overview = open_users_overview(signed_in_page)
+    overview = open_users_overview(signed_in_session)
     overview.open_add_users()
     form = CreateUserPage(signed_in_page)
     form.fill(hire)
@@ -227,10 +235,10 @@ def test_refused_save_raises_the_portals_words(signed_in_page: Page, portal: Por
 
 
 @pytest.mark.browser
-def test_failed_write_raises_portal_error(signed_in_page: Page, portal: Portal) -> None:
+def test_failed_write_raises_portal_error(signed_in_session: Session, portal: Portal) -> None:
     """A save answered with HTTP 5xx is a PortalError, and the portal kept nothing."""
     portal.set_faults("none", write_failure_rate=1.0, failure_after_apply_ratio=0.0)
-    voicemail = open_user_page(signed_in_page, GRACE).voicemail
+    voicemail = open_user_page(signed_in_session, GRACE).voicemail
     wanted = voicemail.settings().__class__(email="grace.k@example.com", send_attachment=True)
 
     with pytest.raises(PortalError):
@@ -257,9 +265,9 @@ def test_licensing_shows_seats_and_who_holds_a_licence(signed_in_page: Page) -> 
 
 
 @pytest.mark.browser
-def test_users_overview_lists_every_column(signed_in_page: Page, portal: Portal) -> None:
+def test_users_overview_lists_every_column(signed_in_session: Session, portal: Portal) -> None:
     """Rows are read by column header; phone numbers show formatted, compared by digits."""
-    overview: UsersOverviewPage = open_users_overview(signed_in_page)
+    overview: UsersOverviewPage = open_users_overview(signed_in_session)
     row = overview.find("dana.smith")
     expected = portal.user("dana.smith")
     assert row is not None and expected is not None

@@ -114,13 +114,13 @@ def _ensure_signed_in(
     timeout_ms: int,
     sso_origins: tuple[str, ...] = (),
 ) -> bool:
-    # The page keeps the timeout it was signed in with.
-    del timeout_ms
-    return _session.ensure_signed_in(page, url, username, password, sso_origins=sso_origins)
+    return _session.ensure_signed_in(
+        page, url, username, password, timeout_ms=timeout_ms, sso_origins=sso_origins
+    )
 
 
 def _read_options(session: Session) -> Any:
-    return read_options(session.page)
+    return read_options(session)
 
 
 def _serve(host: str, port: int, faults: str, variant: str) -> None:

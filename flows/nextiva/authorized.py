@@ -59,8 +59,8 @@ def _change(hire: NewHire, state: SecurityState) -> str:
 
 def observe_security(session: Session, hire: NewHire) -> SecurityState:
     """Observe: what the hire's Security Information shows."""
-    with step_errors(hire, AUTHORIZED_USER, session.page):
-        return open_user_page(session.page, hire).security.state()
+    with step_errors(hire, AUTHORIZED_USER, session):
+        return open_user_page(session, hire).security.state()
 
 
 def observe_authorized(session: Session, hire: NewHire) -> StepPlan:
@@ -81,13 +81,13 @@ def set_authorized(session: Session, hire: NewHire, witness: Witness | None = No
     """
     witness = witness or NoWitness()
     page = session.page
-    with step_errors(hire, AUTHORIZED_USER, page):
+    with step_errors(hire, AUTHORIZED_USER, session):
         if hire.authorized_user is None:
             outcome = StepOutcome(
                 step=AUTHORIZED_USER, action=ALREADY_DONE, detail="left as the portal has it"
             )
         else:
-            section = open_user_page(page, hire).security
+            section = open_user_page(session, hire).security
             before = section.state()
             if _done(hire, before):
                 outcome = StepOutcome(

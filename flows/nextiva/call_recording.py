@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Page
 from pydantic import SecretStr
 
 from domain.errors import BusinessError, RobotError
@@ -38,6 +37,7 @@ from domain.steps import (
     CHANGE,
     BatchWitness,
     NoBatchWitness,
+    Session,
     StepOutcome,
     StepPlan,
 )
@@ -140,9 +140,9 @@ def _wanted(hires: Sequence[NewHire]) -> list[NewHire]:
     return [hire for hire in hires if hire.call_recording]
 
 
-def _observe(page: Page, hire: NewHire) -> _Seen:
-    with step_errors(hire, CALL_RECORDING, page):
-        profile = open_user_page(page, hire).profile
+def _observe(session: Session, hire: NewHire) -> _Seen:
+    with step_errors(hire, CALL_RECORDING, session):
+        profile = open_user_page(session, hire).profile
         on = profile.call_recording()
         if on is None:
             raise BusinessError("the Profile shows no Call Recording")
@@ -150,10 +150,10 @@ def _observe(page: Page, hire: NewHire) -> _Seen:
     return _Seen(hire, on, "" if phone.casefold() == "none" else phone)
 
 
-def _account_number(page: Page) -> str:
-    with named_errors("account", CALL_RECORDING, page):
-        go_to_dashboard(page)
-        return DashboardPage(page).account_number()
+def _account_number(session: Session) -> str:
+    with named_errors("account", CALL_RECORDING, session):
+        go_to_dashboard(session)
+        return DashboardPage(session.page).account_number()
 
 
 def _open_plan(request: Request) -> StepPlan:
@@ -168,7 +168,7 @@ def _open_plan(request: Request) -> StepPlan:
 
 
 def plan_call_recording(
-    page: Page, hires: Sequence[NewHire], ledger: RequestLedger
+    session: Session, hires: Sequence[NewHire], ledger: RequestLedger
 ) -> dict[str, StepPlan]:
     """What `request_call_recording` would do for each hire wanting call recording, by
     username: already on, a request still open, or to be asked for in this run's one
@@ -176,13 +176,13 @@ def plan_call_recording(
     wanted = _wanted(hires)
     if not wanted:
         return {}
-    account = _account_number(page)
+    account = _account_number(session)
     open_requests = ledger.open_requests(account)
     plans: dict[str, StepPlan] = {}
     to_ask: list[str] = []
     for hire in wanted:
         try:
-            seen = _observe(page, hire)
+            seen = _observe(session, hire)
         except BusinessError as error:
             plans[hire.username] = StepPlan(CALL_RECORDING, BLOCKED, error.message)
             continue
@@ -258,7 +258,7 @@ def _describe(seen: _Seen) -> str:
 
 
 def request_call_recording(
-    page: Page,
+    session: Session,
     hires: Sequence[NewHire],
     ledger: RequestLedger,
     settings: ChatSettings,
@@ -277,13 +277,13 @@ def request_call_recording(
     if not wanted:
         return result
     ledger.settle_interrupted()
-    account = _account_number(page)
+    account = _account_number(session)
     open_requests = ledger.open_requests(account)
     to_ask: list[_Seen] = []
     on: list[str] = []
     for hire in wanted:
         try:
-            seen = _observe(page, hire)
+            seen = _observe(session, hire)
         except RobotError as error:
             result.errors[hire.username] = error
             continue
@@ -303,13 +303,13 @@ def request_call_recording(
             to_ask.append(seen)
     ledger.mark_done(account, on)
     if to_ask:
-        _ask(page, account, to_ask, ledger, settings, witness, secret, on_wait, result)
-    witness.after_steps(page, result.outcomes)
+        _ask(session, account, to_ask, ledger, settings, witness, secret, on_wait, result)
+    witness.after_steps(session.page, result.outcomes)
     return result
 
 
 def _ask(
-    page: Page,
+    session: Session,
     account: str,
     to_ask: list[_Seen],
     ledger: RequestLedger,
@@ -329,14 +329,15 @@ def _ask(
     off: dict[str, object] = {"call recording": "Off"}
     conversation: _Conversation | None = None
     request_id: int | None = None
+    page = session.page
     try:
-        with named_errors(who, CALL_RECORDING, page):
+        with named_errors(who, CALL_RECORDING, session):
             dashboard = DashboardPage(page)
             if settings.account_pin is not None:
                 pin = settings.account_pin.get_secret_value()
                 secret(pin)
             else:
-                go_to_dashboard(page)
+                go_to_dashboard(session)
                 pin = dashboard.security_pin()
                 secret(pin)
             name = settings.admin_name or AccountMenu(page).display_name()

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
-
 from domain.nextiva import NewHire
-from domain.steps import ALREADY_DONE, CHANGED, NoWitness, StepOutcome, Witness
+from domain.steps import ALREADY_DONE, CHANGED, NoWitness, Session, StepOutcome, Witness
 from flows.nextiva.navigate import open_user_page, step_errors
 
 DEVICE = "device"
 
 
-def current_device(page: Page, hire: NewHire) -> str:
+def current_device(session: Session, hire: NewHire) -> str:
     """Observe: the device the hire's Device section shows."""
-    return open_user_page(page, hire).device.device()
+    return open_user_page(session, hire).device.device()
 
 
-def set_up_device(page: Page, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
+def set_up_device(session: Session, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
     """Give the hire `hire.device` (Generate a password, Save) unless it already shows."""
     witness = witness or NoWitness()
-    with step_errors(hire, DEVICE, page):
-        section = open_user_page(page, hire).device
+    page = session.page
+    with step_errors(hire, DEVICE, session):
+        section = open_user_page(session, hire).device
         before = section.device()
         if before == hire.device:
             outcome = StepOutcome(

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from playwright.sync_api import Page
-
 from domain.errors import BusinessError
 from domain.nextiva import NewHire
 from domain.steps import (
@@ -21,6 +19,7 @@ from domain.steps import (
     BatchWitness,
     NoBatchWitness,
     NoWitness,
+    Session,
     StepOutcome,
     Witness,
 )
@@ -41,10 +40,13 @@ class LicenseState:
     seats: tuple[int, int] | None  # (used, total)
 
 
-def open_assign(page: Page, license_name: str | None) -> tuple[LicensingPage, AssignLicensePage]:
+def open_assign(
+    session: Session, license_name: str | None
+) -> tuple[LicensingPage, AssignLicensePage]:
     """Account menu > My Account > Licensing, waiting for `license_name`'s row (any licence's
     without one); the Assign screen is opened by the caller."""
-    menus_at_hand(page, MyAccountPage(page).heading)
+    page = session.page
+    menus_at_hand(session, MyAccountPage(page).heading)
     AccountMenu(page).open_my_account()
     MyAccountPage(page).open_licensing(license_name)
     licensing = LicensingPage(page)
@@ -52,25 +54,26 @@ def open_assign(page: Page, license_name: str | None) -> tuple[LicensingPage, As
 
 
 def observe_license(
-    page: Page, hire: NewHire, license_name: str
+    session: Session, hire: NewHire, license_name: str
 ) -> tuple[LicenseState, AssignLicensePage]:
     """Observe: whether the hire holds the licence, and the seats; ends on the Assign screen."""
-    licensing, assign = open_assign(page, license_name)
+    licensing, assign = open_assign(session, license_name)
     seats = licensing.seats(license_name)
     licensing.open_assign(license_name)
     assign.search(hire.username)
     return LicenseState(held=assign.holds_license(hire.username), seats=seats), assign
 
 
-def assign_license(page: Page, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
+def assign_license(session: Session, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
     """Assign the hire's licence unless they hold it; skipped when the hire needs none."""
     witness = witness or NoWitness()
+    page = session.page
     if hire.license is None:
         outcome = StepOutcome(step=LICENSE, action=ALREADY_DONE, detail="no licence requested")
         witness.after_step(page, outcome)
         return outcome
-    with step_errors(hire, LICENSE, page):
-        state, assign = observe_license(page, hire, hire.license)
+    with step_errors(hire, LICENSE, session):
+        state, assign = observe_license(session, hire, hire.license)
         if state.held is None:
             raise BusinessError(
                 f"The Assign screen of {hire.license} does not list {hire.username}."
@@ -103,7 +106,7 @@ class LicenseBatch:
 
 
 def assign_licenses(
-    page: Page,
+    session: Session,
     license_name: str,
     hires: Sequence[NewHire],
     witness: BatchWitness | None = None,
@@ -116,10 +119,11 @@ def assign_licenses(
     caller retries the whole batch, which observes again.
     """
     witness = witness or NoBatchWitness()
+    page = session.page
     batch = LicenseBatch()
     who = ", ".join(hire.username for hire in hires)
-    with named_errors(who, LICENSE, page):
-        licensing, assign = open_assign(page, license_name)
+    with named_errors(who, LICENSE, session):
+        licensing, assign = open_assign(session, license_name)
         licensing.open_assign(license_name)
         assign.search("")
         held = {hire.username: assign.holds_license(hire.username) for hire in hires}
@@ -130,7 +134,7 @@ def assign_licenses(
             batch.done[hire.username] = _license_outcome(license_name, ALREADY_DONE, held=True)
     if to_tick:
         try:
-            with named_errors(who, LICENSE, page):
+            with named_errors(who, LICENSE, session):
                 for hire in to_tick:
                     assign.tick(hire.username)
                 names = [hire.username for hire in to_tick]

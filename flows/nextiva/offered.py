@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from playwright.sync_api import Page
-
 from domain.nextiva import NewHire
+from domain.steps import Session
 from flows.nextiva.licensing import open_assign
 from flows.nextiva.navigate import named_errors, open_users_overview
 from pages.nextiva.create_user import CreateUserPage
@@ -34,13 +33,14 @@ class PortalOptions:
     licenses: tuple[str, ...] | None = None
 
 
-def read_options(page: Page) -> PortalOptions:
+def read_options(session: Session) -> PortalOptions:
     """Read every option a roster value must be among. Observes only, saves nothing.
 
     Ends on the Create User form, left unsaved. Raises PortalError when the portal fails.
     """
-    with named_errors("portal", READING, page):
-        overview = open_users_overview(page)
+    page = session.page
+    with named_errors("portal", READING, session):
+        overview = open_users_overview(session)
         listed = overview.listed()
         devices: tuple[str, ...] | None = None
         if listed:
@@ -48,9 +48,9 @@ def read_options(page: Page) -> PortalOptions:
             first = listed[0]
             overview.open_user(first)
             devices = tuple(UserPage(page, first.name).device.available_devices_offered())
-        licensing, _ = open_assign(page, None)
+        licensing, _ = open_assign(session, None)
         licenses = tuple(licensing.licenses())
-        overview = open_users_overview(page)
+        overview = open_users_overview(session)
         overview.open_add_users()
         form = CreateUserPage(page)
         return PortalOptions(

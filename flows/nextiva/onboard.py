@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from playwright.sync_api import Page
-
 from domain.nextiva import NewHire
 from domain.steps import (
     ALREADY_DONE,
@@ -45,8 +43,8 @@ def _numbers(session: Session) -> NumberClaims | None:
 
 # -- create user ----------------------------------------------------------------------
 def _observe_create(session: Session, hire: NewHire) -> StepPlan:
-    with step_errors(hire, CREATE_USER, session.page):
-        _, row = find_user(session.page, hire)
+    with step_errors(hire, CREATE_USER, session):
+        _, row = find_user(session, hire)
     if row is None:
         return StepPlan(CREATE_USER, CREATE, f"add {hire.username}")
     mismatch = differences(row, hire)
@@ -57,31 +55,31 @@ def _observe_create(session: Session, hire: NewHire) -> StepPlan:
 
 
 def _create(session: Session, hire: NewHire, witness: Witness) -> StepOutcome:
-    return create_user(session.page, hire, witness, numbers=_numbers(session))
+    return create_user(session, hire, witness, numbers=_numbers(session))
 
 
 # -- the user's page: E911, device, voicemail --------------------------------------------
 # One visit to the user's page serves the three observations: `open_user_page` keeps the
 # page the robot loaded while nothing failed since.
 def _observe_e911(session: Session, hire: NewHire) -> StepPlan:
-    with step_errors(hire, E911_ADDRESS, session.page):
-        confirmed = open_user_page(session.page, hire).profile.e911_confirmed()
+    with step_errors(hire, E911_ADDRESS, session):
+        confirmed = open_user_page(session, hire).profile.e911_confirmed()
     if confirmed:
         return StepPlan(E911_ADDRESS, ALREADY_DONE, "Confirmed")
     return StepPlan(E911_ADDRESS, CHANGE, "Not confirmed -> Confirmed")
 
 
 def _observe_device(session: Session, hire: NewHire) -> StepPlan:
-    with step_errors(hire, DEVICE, session.page):
-        device = open_user_page(session.page, hire).device.device()
+    with step_errors(hire, DEVICE, session):
+        device = open_user_page(session, hire).device.device()
     if device == hire.device:
         return StepPlan(DEVICE, ALREADY_DONE, device)
     return StepPlan(DEVICE, CHANGE, f"{device or 'none'} -> {hire.device}")
 
 
 def _observe_voicemail(session: Session, hire: NewHire) -> StepPlan:
-    with step_errors(hire, VOICEMAIL, session.page):
-        voicemail = open_user_page(session.page, hire).voicemail.settings()
+    with step_errors(hire, VOICEMAIL, session):
+        voicemail = open_user_page(session, hire).voicemail.settings()
     wanted = wanted_settings(hire)
     if same(voicemail, wanted):
         return StepPlan(VOICEMAIL, ALREADY_DONE, voicemail.email)
@@ -97,8 +95,8 @@ def _observe_voicemail(session: Session, hire: NewHire) -> StepPlan:
 def _observe_license(session: Session, hire: NewHire) -> StepPlan:
     if hire.license is None:
         return StepPlan(LICENSE, ALREADY_DONE, "no licence requested")
-    with step_errors(hire, LICENSE, session.page):
-        state, _ = observe_license(session.page, hire, hire.license)
+    with step_errors(hire, LICENSE, session):
+        state, _ = observe_license(session, hire, hire.license)
     if state.held:
         return StepPlan(LICENSE, ALREADY_DONE, hire.license)
     if state.held is None:
@@ -123,7 +121,7 @@ def _assign_batch(
         else:
             by_license.setdefault(hire.license, []).append(hire)
     for license_name, group in by_license.items():
-        batch = assign_licenses(session.page, license_name, group, witness)
+        batch = assign_licenses(session, license_name, group, witness)
         result.done.update(batch.done)
         result.one_by_one.extend(batch.one_by_one)
     return result
@@ -131,15 +129,15 @@ def _assign_batch(
 
 STEPS: tuple[Step[NewHire], ...] = (
     FlowStep(CREATE_USER, _observe_create, _create, blocks_later=True),
-    FlowStep(E911_ADDRESS, _observe_e911, lambda s, h, w: confirm_e911(s.page, h, w)),
-    FlowStep(DEVICE, _observe_device, lambda s, h, w: set_up_device(s.page, h, w)),
-    FlowStep(VOICEMAIL, _observe_voicemail, lambda s, h, w: set_voicemail(s.page, h, w)),
+    FlowStep(E911_ADDRESS, _observe_e911, confirm_e911),
+    FlowStep(DEVICE, _observe_device, set_up_device),
+    FlowStep(VOICEMAIL, _observe_voicemail, set_voicemail),
     # The Assign screen saves the state of every checkbox it lists, not just the ones
     # ticked: two workers saving it at once would each undo the other's new licences.
     FlowStep(
         LICENSE,
         _observe_license,
-        lambda s, h, w: assign_license(s.page, h, w),
+        assign_license,
         batch_with=_assign_batch,
         exclusive=True,
     ),
@@ -147,19 +145,14 @@ STEPS: tuple[Step[NewHire], ...] = (
 
 
 def onboard_user(
-    page: Page,
-    hire: NewHire,
-    witness: Witness | None = None,
-    *,
-    numbers: NumberClaims | None = None,
+    session: Session, hire: NewHire, witness: Witness | None = None
 ) -> list[StepOutcome]:
-    """Run every step for `hire`; returns what each did. Raises the first step's error.
+    """Run every step for `hire` on the session's page; returns what each did. Raises the
+    first step's error. The session's `shared` holds the free numbers other workers of the
+    run have chosen."""
+    return apply_steps(STEPS, session, hire, witness)
 
-    `numbers`: the free numbers other workers of the run have chosen.
-    """
-    return apply_steps(STEPS, Session(page, shared=numbers), hire, witness)
 
-
-def plan_user(page: Page, hire: NewHire) -> list[StepPlan]:
+def plan_user(session: Session, hire: NewHire) -> list[StepPlan]:
     """What `onboard_user` would do for `hire`, step by step. Observes only, saves nothing."""
-    return plan_steps(STEPS, Session(page), hire)
+    return plan_steps(STEPS, session, hire)

@@ -7,12 +7,14 @@ one the admin allowed for single sign-on.
 What is safe to retry is retried: loading the sign-in screen again before anything was
 typed (a busy machine or portal may be merely slow, so each try waits longer). Typing the
 credentials is done once: wrong credentials typed twice could lock the account.
+
+Where the admin signed in is the session's to know (`domain.steps.Session.start_url`, set
+by whoever makes the session): these functions are told the URL each time.
 """
 
 from __future__ import annotations
 
 import contextlib
-import weakref
 from collections.abc import Sequence
 
 import structlog
@@ -20,20 +22,14 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from domain.errors import BusinessError, PortalError, SignInError
-from pages.feedback import DEFAULT_TIMEOUT_MS, ensure_prepared, prepare, timeout_of
+from pages.feedback import DEFAULT_TIMEOUT_MS, prepare
 from pages.nextiva.dashboard import DashboardPage
 from pages.nextiva.sign_in import SignInPage, origin_of
 
 log = structlog.get_logger("onboard")
 
-_start_urls: weakref.WeakKeyDictionary[Page, str] = weakref.WeakKeyDictionary()
 # How often the sign-in screen is loaded before giving up; try n waits n times the timeout.
 LOAD_ATTEMPTS = 3
-
-
-def start_url(page: Page) -> str | None:
-    """The start URL this page signed in at, if it signed in through `sign_in`."""
-    return _start_urls.get(page)
 
 
 def trusted_origins(portal_url: str, sso_origins: Sequence[str] = ()) -> frozenset[str]:
@@ -81,7 +77,6 @@ def sign_in(
     the portal does not answer.
     """
     prepare(page, timeout_ms)
-    _start_urls[page] = portal_url
     trusted = trusted_origins(portal_url, sso_origins)
     # `from None` throughout: a chained Playwright error could quote the call that typed
     # the password.
@@ -109,16 +104,17 @@ def ensure_signed_in(
     username: str,
     password: str,
     *,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
     sso_origins: Sequence[str] = (),
 ) -> bool:
     """Make sure the admin is signed in, e.g. after SessionExpiredError.
 
     Returns True when it had to sign in again, False when the session was still alive.
+    `timeout_ms` is the one the page was signed in with.
     """
-    ensure_prepared(page)
-    _start_urls[page] = portal_url
+    prepare(page, timeout_ms)
     try:
-        open_start(page, portal_url, timeout_of(page))
+        open_start(page, portal_url, timeout_ms)
     except PortalError as failed:
         raise PortalError(f"The start page did not load: {failed.message}") from None
     if DashboardPage(page).is_shown():
@@ -128,7 +124,7 @@ def ensure_signed_in(
         portal_url,
         username,
         password,
-        timeout_ms=timeout_of(page),
+        timeout_ms=timeout_ms,
         sso_origins=sso_origins,
     )
     return True

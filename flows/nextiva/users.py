@@ -8,14 +8,11 @@ confirmation is a second save. A run stopped between the two leaves the user wit
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Sequence
-
-from playwright.sync_api import Page
 
 from domain.errors import BusinessError, ConflictError, PortalError
 from domain.nextiva import NewHire, digits
-from domain.steps import ALREADY_DONE, CHANGED, CREATED, NoWitness, StepOutcome, Witness
+from domain.steps import ALREADY_DONE, CHANGED, CREATED, NoWitness, Session, StepOutcome, Witness
 from flows.nextiva.authorized import authorize_on_create
 from flows.nextiva.navigate import (
     conflict,
@@ -32,9 +29,9 @@ CREATE_USER = "create user"
 E911_ADDRESS = "E911 address"
 USERNAME_TAKEN = "Username already exists"
 
-# The user whose E911 Address screen `create_user` left open on this page: the next step
-# confirms it there instead of going round through Users Overview.
-_e911_open_for: weakref.WeakKeyDictionary[Page, str] = weakref.WeakKeyDictionary()
+# The session's note of the user whose E911 Address screen `create_user` left open: the
+# next step confirms it there instead of going round through Users Overview.
+_E911_OPEN_FOR = "E911 address open for"
 
 
 class NumberClaims:
@@ -60,7 +57,7 @@ class NumberClaims:
 
 
 def create_user(
-    page: Page,
+    session: Session,
     hire: NewHire,
     witness: Witness | None = None,
     *,
@@ -74,9 +71,10 @@ def create_user(
     step, redone, is offered the numbers still free.
     """
     witness = witness or NoWitness()
-    with step_errors(hire, CREATE_USER, page):
-        _e911_open_for.pop(page, None)
-        overview, row = find_user(page, hire)
+    page = session.page
+    with step_errors(hire, CREATE_USER, session):
+        session.notes.pop(_E911_OPEN_FOR, None)
+        overview, row = find_user(session, hire)
         if row is not None:
             if differences(row, hire):
                 raise conflict(row, hire)
@@ -105,7 +103,7 @@ def create_user(
                         f"the free number chosen was taken meanwhile ({refused.message})"
                     ) from refused
                 raise
-            _e911_open_for[page] = hire.username
+            session.notes[_E911_OPEN_FOR] = hire.username
             outcome = StepOutcome(
                 step=CREATE_USER,
                 action=CREATED,
@@ -121,31 +119,32 @@ def _listed(username: str, extension: str, phone_number: str) -> dict[str, objec
     return {"username": username, "extension": extension, "phone number": phone_number}
 
 
-def e911_confirmed(page: Page, hire: NewHire) -> bool:
+def e911_confirmed(session: Session, hire: NewHire) -> bool:
     """Observe: whether the hire's profile says E911 Status Confirmed."""
-    return open_user_page(page, hire).profile.e911_confirmed()
+    return open_user_page(session, hire).profile.e911_confirmed()
 
 
-def confirm_e911(page: Page, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
+def confirm_e911(session: Session, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
     """Confirm the hire's E911 address unless the profile already says Confirmed."""
     witness = witness or NoWitness()
-    with step_errors(hire, E911_ADDRESS, page):
+    page = session.page
+    with step_errors(hire, E911_ADDRESS, session):
         screen = E911AddressPage(page)
-        if _e911_open_for.pop(page, None) == hire.username and screen.is_shown():
+        if session.notes.pop(_E911_OPEN_FOR, None) == hire.username and screen.is_shown():
             # Straight on from Create User, as the procedure does.
             witness.before_write(page, E911_ADDRESS, f"confirm E911 address of {hire.username}")
             screen.confirm(hire.full_name)
-            remember_user_page(page, hire)
+            remember_user_page(session, hire)
             action = CHANGED
         else:
-            profile = open_user_page(page, hire).profile
+            profile = open_user_page(session, hire).profile
             if profile.e911_confirmed():
                 action = ALREADY_DONE
             else:
                 profile.open_e911_confirmation()
                 witness.before_write(page, E911_ADDRESS, f"confirm E911 address of {hire.username}")
                 screen.confirm(hire.full_name)
-                remember_user_page(page, hire)
+                remember_user_page(session, hire)
                 action = CHANGED
         outcome = StepOutcome(
             step=E911_ADDRESS,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
-
 from domain.nextiva import NewHire
-from domain.steps import ALREADY_DONE, CHANGED, NoWitness, StepOutcome, Witness
+from domain.steps import ALREADY_DONE, CHANGED, NoWitness, Session, StepOutcome, Witness
 from flows.nextiva.navigate import open_user_page, step_errors
 from pages.nextiva.user_page import VoicemailSettings
 
@@ -29,17 +27,18 @@ def _shown(settings: VoicemailSettings) -> dict[str, object]:
     return {"email": settings.email, "send attachment": settings.send_attachment}
 
 
-def current_voicemail(page: Page, hire: NewHire) -> VoicemailSettings:
+def current_voicemail(session: Session, hire: NewHire) -> VoicemailSettings:
     """Observe: the voicemail settings of the hire, read from the editor without saving."""
-    return open_user_page(page, hire).voicemail.settings()
+    return open_user_page(session, hire).voicemail.settings()
 
 
-def set_voicemail(page: Page, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
+def set_voicemail(session: Session, hire: NewHire, witness: Witness | None = None) -> StepOutcome:
     """Set the voicemail email and attachment; equal settings are left unsaved."""
     witness = witness or NoWitness()
     wanted = wanted_settings(hire)
-    with step_errors(hire, VOICEMAIL, page):
-        section = open_user_page(page, hire).voicemail
+    page = session.page
+    with step_errors(hire, VOICEMAIL, session):
+        section = open_user_page(session, hire).voicemail
         before = section.settings()
         if same(before, wanted):
             outcome = StepOutcome(

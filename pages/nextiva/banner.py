@@ -11,5 +11,10 @@ def banner_close_button(page: Page) -> Locator:
 
 
 def watch_banner(page: Page) -> None:
-    """Close the banner whenever it shows before an action, so it never takes a click."""
-    page.add_locator_handler(banner_close_button(page), lambda button: button.click())
+    """Close the banner whenever it shows before an action, so it never takes a click.
+
+    Replaces the handler put in place before, if any: a page is prepared at each sign-in.
+    """
+    close = banner_close_button(page)
+    page.remove_locator_handler(close)
+    page.add_locator_handler(close, lambda button: button.click())

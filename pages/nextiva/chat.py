@@ -40,7 +40,11 @@ class ChatBubble:
         self.minimize = page.get_by_role("button", name="Minimize chat", exact=True)
 
     def watch_greeting(self) -> None:
-        """Dismiss the greeting card whenever it shows before an action."""
+        """Dismiss the greeting card whenever it shows before an action.
+
+        Replaces the handler put in place before, if any: a page is prepared at each sign-in.
+        """
+        self.page.remove_locator_handler(self.dismiss_greeting)
         self.page.add_locator_handler(self.dismiss_greeting, lambda button: button.click())
 
     def close_panel(self) -> None:

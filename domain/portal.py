@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -78,6 +79,18 @@ class MockPortal:
 
 
 @dataclass(frozen=True)
+class RequestBook:
+    """The requests a portal's once-per-run step filed with the portal's people, kept in the
+    state directory: `lines(state_dir)` describes each (for `onboard requests list`), and
+    `clear(state_dir, keys)` is the admin's word that the open requests naming these
+    records are not with the portal's people, so the next run asks again (returns how many
+    requests it cleared)."""
+
+    lines: Callable[[Path], list[str]]
+    clear: Callable[[Path, Sequence[str]], int]
+
+
+@dataclass(frozen=True)
 class PortalKind:
     """One kind of portal, described for the robot's core.
 
@@ -90,6 +103,9 @@ class PortalKind:
     run what the portal's lists offer and name each roster value the portal lacks.
     `account_size(session)` counts the account's users (for the deletion guard's share).
     `shared()` makes what a run's sessions share (claims on free numbers).
+    `run_settings` names the settings (environment or .env, read as secrets) the portal's
+    once-per-run steps read, handed to them in `RunContext.settings`; `requests` reads and
+    clears what those steps filed (`onboard requests`).
     """
 
     name: str
@@ -112,6 +128,8 @@ class PortalKind:
     shared: Callable[[], Any] = lambda: None
     # The step that stands for the record as a whole in messages about it.
     first_step: str = ""
+    run_settings: tuple[str, ...] = ()
+    requests: RequestBook | None = None
 
     def build(self, values: Mapping[str, Any]) -> Any:
         """The record for a row's cleaned values (raises pydantic's ValidationError)."""

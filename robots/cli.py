@@ -33,7 +33,7 @@ from robots import fleet_cli
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from domain.portal import PortalKind
+    from domain.portal import PortalKind, RequestBook
     from robots.roster import Roster
     from robots.settings import Settings
 
@@ -182,7 +182,7 @@ def settings_for(portal_url: str | None = None, kind: PortalKind | None = None) 
             "portal_password": kind.settings.password,
         }
     try:
-        return load(portal_url, names=names)
+        return load(portal_url, names=names, run_settings=kind.run_settings if kind else ())
     finally:
         forget_secrets()
 
@@ -211,10 +211,31 @@ def exit_codes() -> Iterator[None]:
 
 
 def read_roster(path: Path, kind: PortalKind | None = None) -> Roster:
-    """The roster at `path`; an unreadable file stops the command with exit code 2."""
+    """The roster at `path`; an unreadable file stops the command with exit code 2.
+
+    A roster that holds secrets (security PINs) is treated like `.env`: a warning when
+    other users of the machine can read or change it.
+    """
     from robots.roster import read_roster as read
 
-    return read(path, kind)
+    roster = read(path, kind)
+    if _holds_secrets(roster):
+        from robots.settings import roster_file_warning
+
+        warning = roster_file_warning(roster.path)
+        if warning:
+            say_warning(warning)
+    return roster
+
+
+def _holds_secrets(roster: Roster) -> bool:
+    """Whether any row of the roster, refused rows too, has a value in a secret column."""
+    kind = roster.kind
+    if kind is None:
+        return False
+    if any(kind.secrets(entry.record) for entry in roster.entries):
+        return True
+    return any(problem.column in kind.columns.secret for problem in roster.problems)
 
 
 def plural(count: int, noun: str) -> str:
@@ -564,6 +585,77 @@ def verify(
             "junit.xml, is proven"
         )
     raise typer.Exit(ExitCode.FAILED)
+
+
+requests_app = typer.Typer(
+    name="requests",
+    help="The requests a run filed with the portal's people (Nextiva: call recording asked "
+    "of Support), kept in the state directory (STATE_DIR, default RECORDINGS_DIR/.state).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(requests_app, name="requests", short_help="List or clear filed requests.")
+
+
+def _state_dir() -> Path:
+    """STATE_DIR, else `.state` in RECORDINGS_DIR (environment or .env), as runs use it."""
+    from robots.settings import default_state_dir
+
+    load_env()
+    state = env_value("STATE_DIR")
+    recordings = Path(env_value("RECORDINGS_DIR") or "recordings")
+    return Path(state) if state else default_state_dir(recordings)
+
+
+def _book(kind: PortalKind) -> RequestBook:
+    """The kind's requests; SetupError (exit code 2) for a portal that files none."""
+    from domain.errors import SetupError
+
+    if kind.requests is None:
+        raise SetupError(f"{kind.title} files no requests with its people")
+    return kind.requests
+
+
+@requests_app.command("list", short_help="List every request, oldest first.")
+def requests_list(kind: KindOption = None) -> None:
+    """List every request filed with the portal's people: state, case number, users, times."""
+    from rich.markup import escape
+
+    with exit_codes():
+        lines = _book(kind_for(kind)).lines(_state_dir())
+        for line in lines:
+            console().print(escape(line))
+        if not lines:
+            console().print("No requests filed.")
+
+
+@requests_app.command("clear", short_help="Let the next run ask again for these users.")
+def requests_clear(
+    usernames: Annotated[
+        list[str],
+        typer.Argument(help="The users whose open requests are cleared.", metavar="USERNAME..."),
+    ],
+    kind: KindOption = None,
+) -> None:
+    """Clear the open requests naming these users: the admin's word that they are not with
+    the portal's people (a request whose case number was never read, and which Support has
+    no case for). The rows are kept, marked cleared; the next run asks again."""
+    from rich.markup import escape
+
+    from robots.lock import run_lock
+
+    with exit_codes():
+        book = _book(kind_for(kind))
+        recordings = Path(env_value("RECORDINGS_DIR") or "recordings")
+        # Not while a run is going: it may be filing a request for the same users.
+        recordings.mkdir(parents=True, exist_ok=True)
+        with run_lock(recordings, "(clearing requests)"):
+            cleared = book.clear(_state_dir(), usernames)
+        console().print(
+            escape(f"{plural(cleared, 'open request')} cleared for {', '.join(usernames)}")
+        )
+        if not cleared:
+            raise typer.Exit(ExitCode.FAILED)
 
 
 # Past one machine: enqueue, worker, status (robots/fleet_cli.py).

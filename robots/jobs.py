@@ -179,6 +179,13 @@ def _finish(
         prune_runs(Path(runner.settings.recordings_dir), options.keep_days, keep=result.run_dir)
 
     for user in result.users:
+        for note in user.notes:
+            # Complete, with what someone else does next: shown, never left to the report.
+            out.print(
+                f"[yellow]{escape(user.status)}[/] "
+                + escape(f"row {user.row} {user.username}: {note}"),
+                highlight=False,
+            )
         if user.error:
             # Names, errors and the portal's words are text, never Rich markup: a last
             # name such as '[/b]Smith' would otherwise end the run without its summary.
@@ -201,6 +208,10 @@ def _finish(
     tally = ", ".join(f"{n} {status}" for status, n in counts.items()) or "no users"
     for note in result.notes:
         out.print(f"[red]Refused:[/] {escape(note)}" if result.mode == "run" else escape(note))
+    for line in result.follow_ups:
+        out.print(f"[yellow]Follow-up:[/] {escape(line)}")
+    for title in result.texts:
+        out.print(escape(f"{title}: in the report and the run folder"))
     if result.stopped:
         out.print(f"[red]Run stopped:[/] {escape(result.stopped)}")
     out.print(escape(f"{result.mode} {result.run_id}: {tally}. Report: {report}"))

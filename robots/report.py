@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
 from robots.evidence import Redactor, read_audit
-from robots.results import RunResult
+from robots.results import NOT_DONE, RunResult
 
 THUMB_WIDTH = 360
 
@@ -74,7 +74,7 @@ def _audit_steps(result: RunResult) -> dict[str, list[dict[str, object]]]:
 
 def write_junit(result: RunResult, redactor: Redactor) -> Path:
     """junit.xml: one test case per user, failures carrying the portal's words."""
-    failed = [u for u in result.users if u.status in ("failed", "refused", "conflict")]
+    failed = [u for u in result.users if u.status in NOT_DONE]
     skipped = [u for u in result.users if u.status == "skipped"]
     suite = ET.Element(
         "testsuite",

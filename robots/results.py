@@ -1,8 +1,13 @@
 """What a run ends with: each user's result, the run's, the exit code, and summary.json.
 
 Exit codes, the same for every command (a scheduler and a shell script rely on them):
-0 every user complete (or planned), 1 some users failed or were refused, 2 the run could
-not start, 130 interrupted.
+0 every user complete (or planned), 1 some users failed, were refused or need a person, 2
+the run could not start, 130 interrupted.
+
+A user whose every step is done but for what only someone else can do next (call recording
+requested of Support, case open) is complete: the follow-up is in `notes`, shown on the
+command's output and in the report. A user a step left to a person ("needs a person": an
+agent who left, a request whose answer was lost) is not complete.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ class UserResult:
     row: int
     username: str
     name: str
-    status: str = "pending"  # complete | failed | refused | conflict | planned | skipped
+    # complete | failed | refused | conflict | needs a person | planned | skipped
+    status: str = "pending"
     outcomes: list[StepOutcome] = field(default_factory=list)
     plans: list[StepPlan] = field(default_factory=list)
     error: str | None = None
@@ -35,6 +41,13 @@ class UserResult:
     trace: str | None = None
     attempts: int = 0
     duration_ms: int = 0
+    # What someone else does next, the user being complete (a case open with Support).
+    notes: list[str] = field(default_factory=list)
+
+
+NEEDS_PERSON = "needs a person"
+# The statuses of users the robot could not finish, for reports and CI dashboards.
+NOT_DONE = ("failed", "refused", "conflict", NEEDS_PERSON)
 
 
 @dataclass
@@ -55,6 +68,11 @@ class RunResult:
     audit: dict[str, object] = field(default_factory=dict)
     # What the admin must read about the run as a whole (the deletion guard's refusal).
     notes: list[str] = field(default_factory=list)
+    # What is open with someone else, and what the admin does next (a once-per-run step's
+    # requests: open cases, the test call once recording is on).
+    follow_ups: list[str] = field(default_factory=list)
+    # Titled texts for the report (a chat's transcript, secrets replaced).
+    texts: dict[str, list[str]] = field(default_factory=dict)
 
     def status_counts(self) -> dict[str, int]:
         """How many users ended in each status, in the order they first occur."""
@@ -97,6 +115,8 @@ def write_summary(result: RunResult) -> Path:
         "finished": result.finished,
         "stopped": result.stopped,
         "notes": result.notes,
+        "follow_ups": result.follow_ups,
+        "texts": result.texts,
         "exit_code": result.exit_code,
         "sign_ins": result.sign_ins,
         "retries": result.retries,
@@ -110,6 +130,7 @@ def write_summary(result: RunResult) -> Path:
                 "status": u.status,
                 "error": u.error,
                 "error_kind": u.error_kind,
+                "notes": u.notes,
                 "attempts": u.attempts,
                 "duration_ms": u.duration_ms,
                 "screenshot": u.screenshot,

@@ -9,6 +9,8 @@ attempt, as does a portal that keeps failing for several users in a row.
 A step that batches (`Step.batch`) is left for the worker's batch: each worker does the
 earlier steps for up to `batch_size` users, then the batch step for all of them with one
 save, then the later steps. An `exclusive` step is done by one worker of the run at a time.
+A once-per-run step (`Step.per_run`) is done last, by the last worker still going, once for
+all the users it applies to whose other steps succeeded (planned, in a plan).
 """
 
 from __future__ import annotations
@@ -37,8 +39,27 @@ from domain.errors import (
     SignInError,
 )
 from domain.portal import PortalKind
-from domain.steps import Session, Step, StepCall, StepOutcome, apply_steps, plan_steps
-from robots.evidence import AuditEvent, EvidenceRecorder, Redactor, elapsed_ms, signing_key
+from domain.steps import (
+    BLOCKED,
+    CONFLICT,
+    RunContext,
+    RunOutcome,
+    Session,
+    Step,
+    StepCall,
+    StepOutcome,
+    StepPlan,
+    apply_steps,
+    plan_steps,
+)
+from robots.evidence import (
+    AuditEvent,
+    EvidenceRecorder,
+    Redactor,
+    elapsed_ms,
+    sha256_file,
+    signing_key,
+)
 from robots.guard import DeletionGuard
 from robots.lock import run_lock
 from robots.narrator import Narrator
@@ -48,6 +69,8 @@ from robots.results import (
     EXIT_INTERRUPTED,
     EXIT_NOT_STARTED,
     EXIT_OK,
+    NEEDS_PERSON,
+    NOT_DONE,
     RunResult,
     UserResult,
     make_run_dir,
@@ -58,7 +81,7 @@ from robots.retry import RetryPolicy
 from robots.roster import RosterEntry
 from robots.settings import Settings
 from robots.startup import Browser, start_browser
-from robots.witness import BatchStepWitness, ProgressHook, UserWitness
+from robots.witness import BatchStepWitness, ProgressHook, RunStepWitness, UserWitness
 
 __all__ = [
     "EXIT_FAILURES",
@@ -126,6 +149,11 @@ class _RunState:
     offered: Any = None
     # Users whose deletion the guard refused: their reason.
     guarded: dict[str, str] = field(default_factory=dict)
+    # Each entry with its result, in roster order (for the once-per-run steps).
+    pairs: list[tuple[RosterEntry, UserResult]] = field(default_factory=list)
+    # Workers still taking users: the last one out does the once-per-run steps.
+    workers_left: int = 1
+    per_run_done: bool = False
 
 
 class Runner:
@@ -192,6 +220,8 @@ class Runner:
         for entry in entries:
             for secret in self.kind.secrets(entry.record):
                 self.redactor.add(secret)
+        for value in self.settings.run_settings.values():
+            self.redactor.add(value.get_secret_value())
         recorder = EvidenceRecorder(
             run_dir,
             run_id,
@@ -203,12 +233,15 @@ class Runner:
         only = {name.casefold() for name in self.options.only}
         wanted = [e for e in entries if not only or self._key(e).casefold() in only]
         jobs: queue.SimpleQueue[tuple[RosterEntry, UserResult]] = queue.SimpleQueue()
+        pairs = []
         for entry in wanted:
             user = UserResult(
                 row=entry.row, username=self._key(entry), name=self.kind.display(entry.record)
             )
             result.users.append(user)
             jobs.put((entry, user))
+            pairs.append((entry, user))
+        workers = max(1, min(self.options.workers, len(wanted)))
         shared = _RunState(
             result=result,
             recorder=recorder,
@@ -216,10 +249,14 @@ class Runner:
             jobs=jobs,
             entries=wanted,
             portal_shared=self.kind.shared(),
+            pairs=pairs,
+            workers_left=workers,
         )
-        workers = max(1, min(self.options.workers, len(wanted)))
         try:
             run_workers(lambda first: self._worker(shared, first=first), workers)
+            if not shared.per_run_done:
+                # The last worker out had lost its browser or session.
+                self._per_run_undone(shared)
         except KeyboardInterrupt:
             result.stopped = "interrupted"
         finally:
@@ -310,6 +347,7 @@ class Runner:
     def _worker(self, shared: _RunState, *, first: bool = False) -> None:
         """Take users from the queue until it is empty or the run stops."""
         result = shared.result
+        left = False
         try:
             with start_browser(
                 headed=self.options.headed,
@@ -335,6 +373,9 @@ class Runner:
                     self._check_deletions(worker.session, shared)
                     shared.first_signed_in.set()
                 self._take_jobs(worker, shared)
+                left = True
+                if self._leave(shared):
+                    self._per_run(worker, shared)
         except (SignInError, SetupError, PortalError) as error:
             # PortalError here can only come from signing in: users catch their own.
             result.stopped = self.redactor.text(str(error))
@@ -344,8 +385,16 @@ class Runner:
             result.not_started = first and result.sign_ins == 0
         finally:
             self._local.browser = None
+            if not left:
+                self._leave(shared)
             if first:  # signed in or failed: either way the others may go on
                 shared.first_signed_in.set()
+
+    def _leave(self, shared: _RunState) -> bool:
+        """A worker has no more users to take; True for the last one."""
+        with self._counting:
+            shared.workers_left -= 1
+            return shared.workers_left == 0
 
     def _batch_step(self) -> Step[Any] | None:
         """The step left for the worker's batch, if batches are on."""
@@ -646,8 +695,210 @@ class Runner:
 
     def _finish_trace(self, browser: Browser, name: str, users: Sequence[UserResult]) -> None:
         """End the trace that served `users`; keep it when asked or one of them failed."""
-        failed = [u for u in users if u.status in ("failed", "refused", "conflict")]
+        failed = [u for u in users if u.status in NOT_DONE]
         kept = browser.tracer.end(name, failed=bool(failed))
         if kept is not None:
             for user in failed or users:
                 user.trace = user.trace or kept
+
+    # -- once per run --------------------------------------------------------------
+    def _context(self, result: RunResult) -> RunContext:
+        settings = self.settings
+        return RunContext(
+            run_id=result.run_id,
+            run_dir=result.run_dir,
+            state_dir=Path(settings.state_path),
+            admin_username=settings.portal_username,
+            admin_email=settings.admin_email,
+            patience_s=float(settings.chat_patience_seconds),
+            settings=settings.run_settings,
+        )
+
+    def _per_run_pairs(
+        self, step: Step[Any], shared: _RunState
+    ) -> list[tuple[RosterEntry, UserResult]]:
+        return [(e, u) for e, u in shared.pairs if step.applies_to(e.record)]
+
+    def _per_run(self, worker: _Worker, shared: _RunState) -> None:
+        """The once-per-run steps, in order, after every user's other steps."""
+        shared.per_run_done = True
+        for step in self.kind.steps:
+            if not step.per_run:
+                continue
+            pairs = self._per_run_pairs(step, shared)
+            if not pairs:
+                continue
+            if shared.mode == "plan":
+                self._plan_run(worker, step, pairs, shared)
+            else:
+                self._apply_run(worker, step, pairs, shared)
+
+    def _per_run_undone(self, shared: _RunState) -> None:
+        """No worker was left to do the once-per-run steps: their users are not finished."""
+        for step in self.kind.steps:
+            if step.per_run and shared.mode != "plan":
+                for _entry, user in self._per_run_pairs(step, shared):
+                    if user.status == "complete":
+                        self._unfinished(user, shared, step)
+
+    def _plan_run(
+        self,
+        worker: _Worker,
+        step: Step[Any],
+        pairs: Sequence[tuple[RosterEntry, UserResult]],
+        shared: _RunState,
+    ) -> None:
+        """What the step would do once for the users whose other steps could be observed."""
+        result, session = shared.result, worker.session
+        ready = []
+        for entry, user in pairs:
+            if user.status != "planned":
+                continue
+            if any(plan.action in (BLOCKED, CONFLICT) for plan in user.plans):
+                user.plans.append(StepPlan(step.name, BLOCKED, "after the user's other steps"))
+            else:
+                ready.append((entry, user))
+        if not ready:
+            return
+        who = ", ".join(user.username for _, user in ready)
+        try:
+            for trial in self._retrying(session, who, result):
+                with trial:
+                    try:
+                        plan = step.observe_run(
+                            session, [entry.record for entry, _ in ready], self._context(result)
+                        )
+                    except (RobotError, PlaywrightError):
+                        session.forget()
+                        raise
+        except (RobotError, PlaywrightError) as error:
+            message = error.message if isinstance(error, PlaywrightError) else str(error)
+            detail = self.redactor.text(message.splitlines()[0])
+            for _, user in ready:
+                user.plans.append(StepPlan(step.name, BLOCKED, detail))
+            result.follow_ups.append(f"{step.name}: could not be planned: {detail}")
+            return
+        for _, user in ready:
+            if user.username in plan.plans:
+                user.plans.append(plan.plans[user.username])
+        result.follow_ups.extend(self.redactor.text(note) for note in plan.notes)
+
+    def _apply_run(
+        self,
+        worker: _Worker,
+        step: Step[Any],
+        pairs: Sequence[tuple[RosterEntry, UserResult]],
+        shared: _RunState,
+    ) -> None:
+        """Do the step once for every user of `pairs` whose other steps succeeded."""
+        result, recorder, session = shared.result, shared.recorder, worker.session
+        eligible = [(entry, user) for entry, user in pairs if user.status == "complete"]
+        if not eligible:
+            return
+        if self.interrupted or result.stopped:
+            for _entry, user in eligible:
+                self._unfinished(user, shared, step)
+            return
+        users = {user.username: (entry, user) for entry, user in eligible}
+        who = ", ".join(users)
+        witnesses = {
+            name: UserWitness(recorder, user, progress=self.progress, narrator=self.narrator)
+            for name, (_, user) in users.items()
+        }
+        # The progress display's line for the step as a whole, not for one user.
+        everyone = UserResult(row=0, username=f"{len(users)} users", name=who)
+        heard: set[str] = set()
+
+        def waiting(doing: str) -> None:
+            self.progress(everyone, f"step {step.name}: {doing}")
+            kind = doing.split(" (", 1)[0]
+            if kind not in heard:  # the log hears each kind of wait once, not every poll
+                heard.add(kind)
+                log.info("waiting", step=step.name, doing=kind, users=list(users))
+
+        witness = RunStepWitness(
+            recorder, witnesses, step.name, narrator=self.narrator, waiting=waiting
+        )
+        self.narrator.caption(session.page, f"{len(users)} users: {step.name}: starting")
+        self.progress(everyone, f"step {step.name}: starting")
+        started = time.monotonic()
+        worker.browser.tracer.begin(step.name)
+        outcome: RunOutcome | None = None
+        try:
+            for trial in self._retrying(session, who, result):
+                with trial, self._alone(step):
+                    for _, user in users.values():
+                        user.attempts += 1
+                    try:
+                        outcome = step.apply_run(
+                            session,
+                            [entry.record for entry, _ in users.values()],
+                            witness,
+                            self._context(result),
+                        )
+                    except (RobotError, PlaywrightError):
+                        session.forget()
+                        raise
+        except BusinessError as error:
+            for _, user in users.values():
+                self._failed(session, user, recorder, "refused", "business", error)
+        except (PortalError, PlaywrightError) as error:
+            for _, user in users.values():
+                self._failed(session, user, recorder, "failed", "portal", error)
+        if outcome is not None:
+            self._took(session, step, outcome, users, shared)
+        share = elapsed_ms(started) // len(users)
+        for _, user in users.values():
+            user.duration_ms += share
+        slug = step.name.replace(" ", "-")
+        self._finish_trace(worker.browser, slug, [user for _, user in users.values()])
+        for _, user in users.values():
+            log.info("user finished", user=user.username, status=user.status, error=user.error)
+
+    def _took(
+        self,
+        session: Session,
+        step: Step[Any],
+        outcome: RunOutcome,
+        users: dict[str, tuple[RosterEntry, UserResult]],
+        shared: _RunState,
+    ) -> None:
+        """What a once-per-run step did, into each user's result and the run's."""
+        result, recorder = shared.result, shared.recorder
+        for name, done in outcome.done.items():
+            if name not in users:
+                continue
+            user = users[name][1]
+            if done.needs_person:
+                user.status, user.error_kind = NEEDS_PERSON, "person"
+                user.error = self.redactor.text(f"{name} / {step.name}: {done.detail}")
+            if done.follow_up:
+                user.notes.append(self.redactor.text(done.follow_up))
+        for name, error in outcome.errors.items():
+            if name in users:
+                status, kind = ("refused", "business")
+                if not isinstance(error, BusinessError):
+                    status, kind = ("failed", "portal")
+                self._failed(session, users[name][1], recorder, status, kind, error)
+        result.follow_ups.extend(self.redactor.text(note) for note in outcome.notes)
+        for title, lines in outcome.texts.items():
+            result.texts[title] = [self.redactor.text(line) for line in lines]
+        for path in outcome.files:
+            # Scrubbed of every secret the run knows, owner-only, and chained into the audit
+            # log by its hash, so `onboard verify` readers can trust it as evidence.
+            path.write_text(self.redactor.text(path.read_text(encoding="utf-8")), "utf-8")
+            path.chmod(0o600)
+            try:
+                shown = str(path.relative_to(result.run_dir))
+            except ValueError:
+                shown = str(path)
+            recorder.record(
+                AuditEvent(
+                    user="run",
+                    step=step.name,
+                    action="wrote",
+                    outcome="ok",
+                    after={"file": shown, "sha256": sha256_file(path)},
+                    detail=f"{step.name}: {shown}",
+                )
+            )

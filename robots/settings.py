@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.errors import SetupError
@@ -198,6 +198,33 @@ class Settings(BaseSettings):
     # the account's users (whichever is smaller), unless the admin allows more by number.
     delete_guard_users: int = Field(default=5, ge=0, le=100_000)
     delete_guard_percent: float = Field(default=10.0, ge=0, le=100)
+    # What outlives a run (the request ledger of call recording); default RECORDINGS_DIR/.state.
+    state_dir: Path | None = None
+    # The admin's email where a portal's people ask for it (Chat With an Expert); default:
+    # the portal username when it is an email address.
+    admin_email: str | None = Field(default=None, max_length=254)
+    # How long a step waits for the portal's people (an agent joining a chat): bounded, so
+    # that a nightly run always ends.
+    chat_patience_seconds: int = Field(default=600, ge=10, le=3600)
+    # The portal's own per-run settings (PortalKind.run_settings), each a secret.
+    _run_settings: dict[str, SecretStr] = PrivateAttr(default_factory=dict)
+
+    @property
+    def state_path(self) -> Path:
+        """The state directory: STATE_DIR, else `.state` in the recordings folder."""
+        return self.state_dir or default_state_dir(self.recordings_dir)
+
+    @property
+    def run_settings(self) -> dict[str, SecretStr]:
+        """The values of the portal's per-run settings that are set, by name."""
+        return dict(self._run_settings)
+
+    @field_validator("admin_email")
+    @classmethod
+    def _admin_email_is_an_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value.strip()):
+            raise ValueError("must be an email address, such as admin@example.com")
+        return value.strip() if value else value
 
     @property
     def sso_origin_list(self) -> list[str]:
@@ -243,14 +270,23 @@ class Settings(BaseSettings):
         return value
 
 
+def default_state_dir(recordings: Path) -> Path:
+    """Where state that outlives runs goes when STATE_DIR is not set."""
+    return recordings / ".state"
+
+
 def load_settings(
-    portal_url: str | None = None, *, names: Mapping[str, str] | None = None
+    portal_url: str | None = None,
+    *,
+    names: Mapping[str, str] | None = None,
+    run_settings: tuple[str, ...] = (),
 ) -> Settings:
     """The settings, with `portal_url` (from the command line) over the environment's.
 
     `names` maps the fields portal_url, portal_username and portal_password to the names
     a kind of portal reads them from (XIMA_URL for one, PORTAL_URL for another): one
-    machine can hold the settings of several portals. Raises SetupError naming each setting
+    machine can hold the settings of several portals. `run_settings` names a portal's own
+    settings (an account PIN), read as secrets. Raises SetupError naming each setting
     that is missing or wrong, never its value.
     """
     overrides: dict[str, Any] = {}
@@ -269,9 +305,14 @@ def load_settings(
     if missing:
         raise SetupError("\n".join(missing))
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as e:
         raise SetupError("\n".join(_explain(error, renamed) for error in e.errors())) from None
+    for name in run_settings:
+        value = _named_setting(name)
+        if value is not None:
+            settings._run_settings[name] = SecretStr(value.strip())
+    return settings
 
 
 def _named_setting(name: str) -> str | None:
@@ -294,6 +335,36 @@ def _explain(error: Any, renamed: Mapping[str, str] | None = None) -> str:
     if error.get("type") == "string_too_short":
         message = "is empty"
     return f"{name}: {message}"
+
+
+def roster_file_warning(path: Path) -> str | None:
+    """A warning when a roster holding secrets (security PINs) is not the admin's alone, as
+    for `.env`: others reading it learn the PINs; others writing it choose who the robot
+    makes an authorized user, and with which PIN."""
+    if os.name != "posix":
+        return None
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid != os.geteuid():
+        return (
+            f"the roster {path} belongs to user {info.st_uid}, not to the user running the "
+            f"robot ({os.geteuid()}), and holds security PINs: they can read and change it; "
+            f"take it over (`chown` it to yourself) and run `chmod 600 {path}`"
+        )
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (
+            f"the roster {path} can be changed by other users of this machine (mode "
+            f"{mode:o}) and holds security PINs and who gets them: run `chmod 600 {path}`"
+        )
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        return (
+            f"the roster {path} is readable by other users of this machine (mode {mode:o}) "
+            f"and holds security PINs: run `chmod 600 {path}`"
+        )
+    return None
 
 
 def env_file_warning(path: Path = ENV_FILE) -> str | None:

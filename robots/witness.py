@@ -2,7 +2,8 @@
 
 A flow calls `before_write` just before it saves and `after_step` when a step is done; the
 witness takes the screenshots, writes the audit lines, updates the user's result and tells
-the progress display. `BatchStepWitness` does the same for one save made for several users.
+the progress display. `BatchStepWitness` does the same for one save made for several users, and
+`RunStepWitness` for a once-per-run step (which also keeps secrets and says what it waits for).
 """
 
 from __future__ import annotations
@@ -117,3 +118,35 @@ class BatchStepWitness:
             detail = f"one Save for {len(self._users)} users"
             self._users[username].record_step(outcome, shot, detail=detail)
         self._narrator.caption(page, f"{len(outcomes)} users: {self._step}: done")
+
+
+class RunStepWitness(BatchStepWitness):
+    """Feeds a once-per-run step's events to the evidence (the flows' RunWitness): each
+    user's audit line carries the step's own detail; what the robot waits for is shown in
+    the progress display, the captions of a headed run and, once per kind of wait, the log."""
+
+    def __init__(
+        self,
+        recorder: EvidenceRecorder,
+        users: Mapping[str, UserWitness],
+        step: str,
+        *,
+        narrator: Narrator | None = None,
+        waiting: Callable[[str], None] = lambda _doing: None,
+    ) -> None:
+        super().__init__(recorder, users, step, narrator=narrator)
+        self._waiting = waiting
+
+    def after_steps(self, page: Page, outcomes: Mapping[str, StepOutcome]) -> None:
+        shot = self._recorder.screenshot(page, "run", self._step)
+        for username, outcome in outcomes.items():
+            if username in self._users:
+                self._users[username].record_step(outcome, shot)
+        self._narrator.caption(page, f"{len(outcomes)} users: {self._step}: done")
+
+    def secret(self, value: str) -> None:
+        self._recorder.redactor.add(value)
+
+    def waiting(self, page: Page, doing: str) -> None:
+        self._narrator.caption(page, f"{len(self._users)} users: {self._step}: {doing}")
+        self._waiting(doing)

@@ -2,8 +2,10 @@
 `nextiva = "flows.nextiva:PORTAL"` in the group `onboard.portals`.
 
 Its roster columns, record (`NewHire`, keyed by username), settings (PORTAL_URL,
-PORTAL_USERNAME, PORTAL_PASSWORD), sign-in, the offered-values check, the five steps
-(`flows.nextiva.onboard.STEPS`) and the mock portal.
+PORTAL_USERNAME, PORTAL_PASSWORD; NEXTIVA_ACCOUNT_PIN for the call-recording chat), sign-in,
+the offered-values check, the steps (`flows.nextiva.onboard.STEPS`), the request ledger
+of call recording and the mock portal. A hire's security PIN is a secret from the moment
+the roster is read.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from typing import Any
 from playwright.sync_api import Page
 
 from domain.nextiva import NewHire, default_username, digits
-from domain.portal import MockPortal, PortalKind, PortalSettings, RosterColumns
+from domain.portal import MockPortal, PortalKind, PortalSettings, RequestBook, RosterColumns
 from domain.steps import Session
 from flows.nextiva import session as _session
+from flows.nextiva.call_recording import ACCOUNT_PIN_SETTING
 from flows.nextiva.offered import read_options, unoffered
 from flows.nextiva.onboard import STEPS
+from flows.nextiva.requests import clear_in, request_lines
 from flows.nextiva.users import CREATE_USER, NumberClaims
 
 COLUMNS = RosterColumns(
@@ -33,6 +37,9 @@ COLUMNS = RosterColumns(
         "send_attachment",
         "license",
         "welcome_email",
+        "authorized_user",
+        "pin",
+        "call_recording",
     ),
     aliases={
         "first": "first_name",
@@ -52,11 +59,16 @@ COLUMNS = RosterColumns(
         "licence": "license",
         "voicemail_to_e_mail": "voicemail_to_email",
         "send_a_welcome_email": "welcome_email",
+        "authorized": "authorized_user",
+        "security_pin": "pin",
+        "recording": "call_recording",
     },
-    yes_no=frozenset({"voicemail_to_email", "send_attachment", "welcome_email"}),
+    yes_no=frozenset({"voicemail_to_email", "send_attachment", "welcome_email", "call_recording"}),
     phone=frozenset({"phone_number"}),
-    numeric=frozenset({"extension"}),
+    # A PIN of 0042 in a spreadsheet may have lost its zeros or been shortened.
+    numeric=frozenset({"extension", "pin"}),
     none_word=frozenset({"license"}),
+    secret=frozenset({"pin"}),
     unique=("username", "email", "phone_number", "extension"),
 )
 # A username the robot made from the name is shown as such in a duplicate's message.
@@ -90,7 +102,18 @@ def describe(hire: NewHire) -> str:
     line = hire.phone_number or "first free number"
     if hire.extension:
         line += f" x{hire.extension}"
+    # Whether a PIN is given, never the PIN.
+    if hire.authorized_user:
+        line += ", authorized user (PIN given)"
+    elif hire.authorized_user is False:
+        line += ", not an authorized user"
+    if hire.call_recording:
+        line += ", call recording"
     return f"{hire.username} ({hire.full_name}, {hire.email}), {hire.location}, {line}"
+
+
+def _secrets(hire: NewHire) -> list[str]:
+    return [hire.pin.get_secret_value()] if hire.pin is not None else []
 
 
 def _sign_in(
@@ -161,4 +184,7 @@ PORTAL = PortalKind(
     shared=NumberClaims,
     mock=MockPortal(serve=_serve, app=_mock_app, demo_roster="roster.csv"),
     first_step=CREATE_USER,
+    secrets=_secrets,
+    run_settings=(ACCOUNT_PIN_SETTING,),
+    requests=RequestBook(lines=request_lines, clear=clear_in),
 )

@@ -37,12 +37,16 @@ from domain.steps import (
     CHANGE,
     BatchWitness,
     NoBatchWitness,
+    RunContext,
+    RunOutcome,
+    RunPlan,
+    RunWitness,
     Session,
     StepOutcome,
     StepPlan,
 )
 from flows.nextiva.navigate import go_to_dashboard, named_errors, open_user_page, step_errors
-from flows.nextiva.requests import NEEDS_PERSON, SENT, Request, RequestLedger
+from flows.nextiva.requests import NEEDS_PERSON, SENT, Request, RequestLedger, ledger_in
 from pages.nextiva.account_menu import AccountMenu
 from pages.nextiva.chat import ExpertChat
 from pages.nextiva.dashboard import DashboardPage
@@ -296,9 +300,20 @@ def request_call_recording(
             )
         elif request is not None:
             plan = _open_plan(request)
-            result.outcomes[hire.username] = StepOutcome(
-                CALL_RECORDING, plan.action, before, before, plan.detail
-            )
+            if plan.action == REQUESTED:
+                case = {**before, "case": request.case_number or ""}
+                result.outcomes[hire.username] = StepOutcome(
+                    CALL_RECORDING,
+                    REQUESTED,
+                    before,
+                    case,
+                    plan.detail,
+                    follow_up=_waiting_note(request.case_number or ""),
+                )
+            else:
+                result.outcomes[hire.username] = StepOutcome(
+                    CALL_RECORDING, plan.action, before, before, plan.detail, needs_person=True
+                )
         else:
             to_ask.append(seen)
     ledger.mark_done(account, on)
@@ -393,6 +408,7 @@ def _ask(
                     off,
                     {**off, "case": case_number},
                     f"Case {case_number} filed; then {FOLLOW_UP}",
+                    follow_up=_waiting_note(case_number),
                 )
             _close(conversation)
     finally:
@@ -401,6 +417,13 @@ def _ask(
             if transcript_path is not None:
                 _write(transcript_path, conversation.transcript)
                 result.transcript_path = transcript_path
+
+
+def _waiting_note(case_number: str) -> str:
+    return (
+        f"call recording requested (Case {case_number}), waiting for Nextiva Support; "
+        f"once it is on, {FOLLOW_UP}"
+    )
 
 
 def _why(kind: str, line: str, when: str) -> str:
@@ -421,7 +444,12 @@ def _needs_person(
     where = f" (transcript: {transcript})" if transcript else ""
     for seen in to_ask:
         result.outcomes[seen.hire.username] = StepOutcome(
-            CALL_RECORDING, NEEDS_A_PERSON, off, off, f"{reason}{where}; the next run asks again"
+            CALL_RECORDING,
+            NEEDS_A_PERSON,
+            off,
+            off,
+            f"{reason}{where}; the next run asks again",
+            needs_person=True,
         )
 
 
@@ -446,3 +474,105 @@ def _write(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     path.chmod(0o600)
+
+
+# -- the once-per-run step, as the runner calls it ---------------------------------------
+# The account's security PIN, when the admin gives it (environment or .env); else the robot
+# reads it from the dashboard with Show PIN.
+ACCOUNT_PIN_SETTING = "NEXTIVA_ACCOUNT_PIN"
+TRANSCRIPT_TITLE = "Chat With an Expert: call recording (the PIN replaced)"
+
+
+def chat_settings(context: RunContext) -> ChatSettings:
+    """Who the robot is in the chat, from the run's settings.
+
+    The admin's email is ADMIN_EMAIL, else the portal username when it is an email address.
+    Raises BusinessError naming the setting that is missing or wrong (never its value).
+    """
+    email = context.admin_email
+    if not email and "@" in context.admin_username:
+        email = context.admin_username
+    if not email:
+        raise BusinessError(
+            "ADMIN_EMAIL is not set and the portal username is not an email address: set "
+            "ADMIN_EMAIL (environment or .env) to the email the chat identifies the admin by",
+            step=CALL_RECORDING,
+        )
+    pin = context.settings.get(ACCOUNT_PIN_SETTING)
+    if pin is not None and not re.fullmatch(r"\d{4}", pin.get_secret_value().strip()):
+        raise BusinessError(
+            f"{ACCOUNT_PIN_SETTING} must be the account's 4-digit security PIN",
+            step=CALL_RECORDING,
+        )
+    return ChatSettings(
+        admin_email=email,
+        account_pin=SecretStr(pin.get_secret_value().strip()) if pin is not None else None,
+        agent_patience_s=context.patience_s,
+        run_id=context.run_id,
+        transcripts=context.run_dir,
+    )
+
+
+def _grouped(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    """'a, b: text' for each text, the usernames sharing it together."""
+    groups: dict[str, list[str]] = {}
+    for username, text in pairs:
+        groups.setdefault(text, []).append(username)
+    return [f"{', '.join(names)}: {text}" for text, names in groups.items()]
+
+
+def observe_call_recording(
+    session: Session, hires: Sequence[NewHire], context: RunContext
+) -> RunPlan:
+    """`onboard plan`: per hire, what the run's one chat would do, and the requests the run
+    would file and those still open, as notes."""
+    ledger = RequestLedger(ledger_in(context.state_dir))
+    plans = plan_call_recording(session, hires, ledger)
+    asking = [name for name, plan in plans.items() if plan.action == CHANGE]
+    notes = []
+    if asking:
+        notes.append(
+            "a run would ask Nextiva Support for call recording in one Chat With an Expert "
+            f"for: {', '.join(asking)}"
+        )
+    notes += _grouped(
+        [
+            (name, f"{plan.action}: {plan.detail}")
+            for name, plan in plans.items()
+            if plan.action in (REQUESTED, CASE_UNKNOWN)
+        ]
+    )
+    return RunPlan(plans=plans, notes=notes)
+
+
+def apply_call_recording(
+    session: Session, hires: Sequence[NewHire], witness: RunWitness, context: RunContext
+) -> RunOutcome:
+    """`onboard run`, once after the other steps: one chat for the hires who need asking;
+    the open cases and their follow-up as notes, the transcript for the report."""
+    settings = chat_settings(context)
+    ledger = RequestLedger(ledger_in(context.state_dir))
+    page = session.page
+    result = request_call_recording(
+        session,
+        hires,
+        ledger,
+        settings,
+        witness,
+        secret=witness.secret,
+        on_wait=lambda doing: witness.waiting(page, doing),
+    )
+    outcome = RunOutcome(done=dict(result.outcomes), errors=dict(result.errors))
+    outcome.notes = _grouped(
+        [(name, o.follow_up) for name, o in result.outcomes.items() if o.follow_up]
+        + [
+            (name, f"{o.action}: {o.detail}")
+            for name, o in result.outcomes.items()
+            if o.needs_person
+        ]
+    )
+    if result.transcript:
+        outcome.texts[TRANSCRIPT_TITLE] = list(result.transcript)
+    if result.transcript_path is not None:
+        outcome.files.append(result.transcript_path)
+    return outcome

@@ -1,9 +1,12 @@
 """Nextiva's steps as data, in the procedure's order (seed 000), and one hire end to end.
 
-`STEPS` lists the five steps once: create the user, confirm the E911 address, set up the
-device, voicemail to email, the licence (batched on the Assign screen, which one worker of a
-run uses at a time). Each observes first and acts only on what differs, so running them
-again changes nothing; `observe` says what `apply` would do without saving anything.
+`STEPS` lists the steps once: create the user, confirm the E911 address, set up the device,
+voicemail to email, the authorized user and security PIN (seed 003; for hires whose roster
+row says yes or no), the licence (batched on the Assign screen, which one worker of a run
+uses at a time), and call recording: asked of Nextiva Support once per run, after every
+other step, in one Chat With an Expert naming every hire who wants it. Each observes first
+and acts only on what differs, so running them again changes nothing; `observe` says what
+`apply` would do without saving anything.
 `onboard_user` and `plan_user` are the generic loop of `domain.steps` over this list.
 """
 
@@ -20,6 +23,7 @@ from domain.steps import (
     CREATE,
     BatchOutcome,
     BatchWitness,
+    FlowRunStep,
     FlowStep,
     Session,
     Step,
@@ -28,6 +32,17 @@ from domain.steps import (
     Witness,
     apply_steps,
     plan_steps,
+)
+from flows.nextiva.authorized import (
+    AUTHORIZED_USER,
+    observe_authorized,
+    set_authorized,
+    wants_authorization,
+)
+from flows.nextiva.call_recording import (
+    CALL_RECORDING,
+    apply_call_recording,
+    observe_call_recording,
 )
 from flows.nextiva.device import DEVICE, set_up_device
 from flows.nextiva.licensing import LICENSE, assign_license, assign_licenses, observe_license
@@ -132,6 +147,7 @@ STEPS: tuple[Step[NewHire], ...] = (
     FlowStep(E911_ADDRESS, _observe_e911, confirm_e911),
     FlowStep(DEVICE, _observe_device, set_up_device),
     FlowStep(VOICEMAIL, _observe_voicemail, set_voicemail),
+    FlowStep(AUTHORIZED_USER, observe_authorized, set_authorized, when=wants_authorization),
     # The Assign screen saves the state of every checkbox it lists, not just the ones
     # ticked: two workers saving it at once would each undo the other's new licences.
     FlowStep(
@@ -140,6 +156,13 @@ STEPS: tuple[Step[NewHire], ...] = (
         assign_license,
         batch_with=_assign_batch,
         exclusive=True,
+    ),
+    # Only Support turns call recording on: one chat per run names every hire who wants it.
+    FlowRunStep(
+        CALL_RECORDING,
+        observe_call_recording,
+        apply_call_recording,
+        when=lambda hire: hire.call_recording,
     ),
 )
 

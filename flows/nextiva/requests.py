@@ -236,3 +236,31 @@ class RequestLedger:
 def clear_requests(path: Path, usernames: Iterable[str]) -> int:
     """`onboard requests clear USERNAME...`: clear the open requests naming these users."""
     return RequestLedger(path).clear(usernames)
+
+
+def ledger_in(state_dir: Path) -> Path:
+    """Where the request ledger lives in the state directory."""
+    return state_dir / LEDGER_FILE
+
+
+def request_lines(state_dir: Path) -> list[str]:
+    """`onboard requests list`: one line per request, newest last. Creates no ledger."""
+    path = ledger_in(state_dir)
+    if not path.is_file():
+        return []
+    lines = []
+    for request in RequestLedger(path).requests():
+        case = f"Case {request.case_number}" if request.case_number else "no case number"
+        note = f" ({request.note})" if request.note else ""
+        lines.append(
+            f"#{request.id} {request.state}: {case}, account {request.account}, "
+            f"{', '.join(request.usernames)}; asked {request.created}, "
+            f"updated {request.updated}{note}"
+        )
+    return lines
+
+
+def clear_in(state_dir: Path, usernames: Sequence[str]) -> int:
+    """`onboard requests clear` on the state directory's ledger (none there: none cleared)."""
+    path = ledger_in(state_dir)
+    return clear_requests(path, usernames) if path.is_file() else 0

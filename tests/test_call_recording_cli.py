@@ -147,12 +147,13 @@ def test_a_roster_of_authorized_users_and_call_recording_converges_in_one_chat(
         plans[name] = [line for line in plan.stdout.splitlines() if line.startswith("  ")]
     assert plans["roster.csv"] == plans["roster.xlsx"]
     for username in RECORDING:
-        assert f"  {username}: call recording: already done (Call Recording On)" in plans[
-            "roster.csv"
-        ]
-    assert "  ruth.mensah: authorized user: already done (authorized, a PIN is set)" in plans[
-        "roster.csv"
-    ]
+        assert (
+            f"  {username}: call recording: already done (Call Recording On)" in plans["roster.csv"]
+        )
+    assert (
+        "  ruth.mensah: authorized user: already done (authorized, a PIN is set)"
+        in plans["roster.csv"]
+    )
     assert pins_in(tmp_path / "recordings", portal.secrets()) == []
 
 

@@ -300,7 +300,9 @@ def test_chat_with_an_expert_carries_a_request(page: Page, portal: Any) -> None:
     [record] = portal.state()["chats"]
     assert record["email"] == "alex@example.com"
     assert record["topics"] == ["Technical Support", "User Setup / Settings", "Something Else"]
-    assert {"who": "you", "text": "Please set up call recording for pat.quinn"} in record["messages"]
+    assert {"who": "you", "text": "Please set up call recording for pat.quinn"} in record[
+        "messages"
+    ]
 
 
 def test_greeting_card_covers_save_until_dismissed(page: Page, portal: Any) -> None:

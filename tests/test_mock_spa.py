@@ -404,4 +404,6 @@ def test_chat_with_an_expert_carries_a_request(
     [record] = portal_server_c.app.test_client().get("/__mock__/state").get_json()["chats"]
     assert record["email"] == "alex@example.com"
     assert record["topics"] == ["Technical Support", "User Setup / Settings", "Something Else"]
-    assert {"who": "you", "text": "Please set up call recording for pat.quinn"} in record["messages"]
+    assert {"who": "you", "text": "Please set up call recording for pat.quinn"} in record[
+        "messages"
+    ]

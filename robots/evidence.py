@@ -44,7 +44,6 @@ SEAL_ACTION = "sealed"
 MIN_KEY_LENGTH = 16
 SECRET_FIELD_NAMES = re.compile(r"password|\bpin\b", re.IGNORECASE)
 # Support chats where the admin is asked for the account's PIN (Nextiva's Chat With an Expert).
-CHAT_NAMES = re.compile(r"chat with an expert", re.IGNORECASE)
 MASK_COLOR = "#000000"
 _TALLER_THAN_WINDOW_JS = """() => Math.max(document.documentElement.scrollHeight,
   document.body ? document.body.scrollHeight : 0) > window.innerHeight
@@ -174,14 +173,16 @@ class _HashChain:
 
 def secret_fields(page: Page) -> list[Locator]:
     """Every field a person would recognise as secret: passwords and PINs, by name or type;
-    and a support chat's conversation and message box, where the admin types the account's
-    PIN to be verified (its transcript, the PIN replaced, is the evidence of the chat)."""
+    and any conversation (a `log`) with the text boxes of the dialog that holds it: a
+    support chat is where an admin types the account's PIN to be verified, whatever the
+    portal (its transcript, the PIN replaced, is the evidence of the chat)."""
+    conversation = page.get_by_role("dialog").filter(has=page.get_by_role("log"))
     return [
         page.get_by_label(SECRET_FIELD_NAMES),
         page.get_by_role("textbox", name=SECRET_FIELD_NAMES),
         page.locator("input[type=password]"),  # a password box may have no accessible name
-        page.get_by_role("dialog", name=CHAT_NAMES).get_by_role("log"),
-        page.get_by_role("dialog", name=CHAT_NAMES).get_by_role("textbox"),
+        page.get_by_role("log"),
+        conversation.get_by_role("textbox"),
     ]
 
 

@@ -167,3 +167,43 @@ def test_screenshots_black_out_password_and_pin_fields(page: Page, tmp_path: Pat
         )
     )
     assert len(_colours(name_crop)) > 1, "a non-secret field must stay readable"
+
+
+def test_a_support_chat_conversation_is_masked_whatever_the_portal_calls_it(
+    page: Page, tmp_path: Path
+) -> None:
+    """A chat's conversation (a `log`) and its message box are blacked out, whatever the
+    dialog is named: that is where an admin types the account's PIN to be verified."""
+    page.set_content(
+        """
+        <style>li, textarea { font-size: 24px; } textarea { width: 420px; }</style>
+        <section role="dialog" aria-label="Talk to Support">
+          <ol role="log" id="log"><li>Please confirm your PIN.</li><li>My PIN is 4821</li></ol>
+          <label>Message <textarea id="m">4821</textarea></label>
+        </section>
+        <p id="outside">Users Overview</p>
+        """
+    )
+    recorder = EvidenceRecorder(tmp_path, "run-1", Redactor())
+    shot = recorder.screenshot(page, "batch", "call recording")
+    recorder.close()
+    assert shot is not None
+    image = Image.open(tmp_path / shot).convert("RGB")
+    for element_id in ("log", "m"):
+        box = page.locator(f"#{element_id}").bounding_box()
+        assert box is not None
+        crop = image.crop(
+            (box["x"] + 2, box["y"] + 2, box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)
+        )
+        assert _colours(crop) == {(0, 0, 0)}, f"{element_id} is not fully masked"
+    outside = page.locator("#outside").bounding_box()
+    assert outside is not None
+    crop = image.crop(
+        (
+            outside["x"],
+            outside["y"],
+            outside["x"] + outside["width"],
+            outside["y"] + outside["height"],
+        )
+    )
+    assert len(_colours(crop)) > 1, "text outside the conversation must stay readable"

@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The machine's part of the set-up: a Chromium, Xvfb for headed tests, PostgreSQL for the fleet.
 browser: $(STAMP)
 	$(BIN)/python -m robots.browser ensure
+	$(BIN)/python -m robots.fleet_local ensure
 
 # `make demo KIND=xima` onboards examples/xima-roster.csv into the Xima mock.
 KIND ?= nextiva

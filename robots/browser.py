@@ -78,7 +78,8 @@ def launch_options(*, headless: bool = True, slow_mo: float = 0) -> dict[str, An
     return options
 
 
-def _apt_install(*packages: str) -> bool:
+def apt_install(*packages: str) -> bool:
+    """Install Debian packages where this process may (root, apt-get); False otherwise."""
     if not shutil.which("apt-get") or os.geteuid() != 0:
         return False
     from robots.settings import child_environment
@@ -95,14 +96,14 @@ def ensure_browser() -> str:
         return find_browser() or "Playwright's Chromium"
     except SetupError:
         pass
-    if not _apt_install("chromium"):
+    if not apt_install("chromium"):
         subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=False)
     return find_browser() or "Playwright's Chromium"
 
 
 def ensure_display_server() -> bool:
     """Install Xvfb for headed runs on a machine without a display, where possible."""
-    return bool(shutil.which("Xvfb")) or _apt_install("xvfb", "xauth")
+    return bool(shutil.which("Xvfb")) or apt_install("xvfb", "xauth")
 
 
 if __name__ == "__main__":

@@ -416,5 +416,19 @@ def demo(workers: int = 3) -> int:
             return 0 if complete == total and duplicates == 0 else 1
 
 
+def ensure_postgres() -> str:
+    """Find PostgreSQL's server programs, installing Debian's package if they are missing
+    (the fleet's tests and `make scale-demo` start a throwaway cluster with them)."""
+    from robots.browser import apt_install
+
+    found = postgres_bin()
+    if found is None and apt_install("postgresql"):
+        found = postgres_bin()
+    return str(found) if found else "not available"
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["ensure"]:
+        print(f"postgresql: {ensure_postgres()}")
+        sys.exit(0)
     sys.exit(demo())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -134,8 +135,17 @@ def run_folders(workdir: Path) -> list[Path]:
 
 
 def files_holding(folder: Path, secrets: Iterable[str]) -> list[str]:
-    """Every file under `folder` (zip members too) in which any secret occurs."""
-    needles = [s.encode() for s in secrets if s]
+    """Every file under `folder` (zip members too) in which any secret occurs.
+
+    A short number (a PIN) is looked for as a number of its own: "7391" inside a trace's
+    millisecond timestamp 1796165207391 is chance, not a leak."""
+    needles = [
+        re.compile(rb"(?<![0-9])" + re.escape(s.encode()) + rb"(?![0-9])")
+        if s.isdigit() and len(s) <= 10
+        else re.compile(re.escape(s.encode()))
+        for s in secrets
+        if s
+    ]
     found = []
     for path in folder.rglob("*"):
         if not path.is_file():
@@ -145,7 +155,7 @@ def files_holding(folder: Path, secrets: Iterable[str]) -> list[str]:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 blobs += [(f"{path}!{m}", archive.read(m)) for m in archive.namelist()]
-        found += [name for name, blob in blobs if any(n in blob for n in needles)]
+        found += [name for name, blob in blobs if any(n.search(blob) for n in needles)]
     return found
 
 

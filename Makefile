@@ -25,8 +25,9 @@ KIND ?= nextiva
 demo: setup
 	$(BIN)/onboard demo --kind $(KIND)
 
+# Two test processes: the browsers spend as much time waiting on the mock portals as computing.
 test: setup
-	$(BIN)/python -m pytest -m "not reliability" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not reliability" -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

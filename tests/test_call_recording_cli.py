@@ -190,6 +190,7 @@ def _wait_for(portal: Portal, ready: str, deadline: float) -> None:
     raise AssertionError(f"the portal has no {ready} in time")
 
 
+@pytest.mark.reliability
 def test_a_run_killed_during_the_chat_files_no_second_request(
     portal: Portal, tmp_path: Path
 ) -> None:

@@ -141,6 +141,7 @@ def assert_evidence_verifies(fleet: LocalFleet) -> int:
     return complete
 
 
+@pytest.mark.reliability
 def test_workers_share_two_accounts_and_a_killed_workers_job_finishes_once(
     fleet: LocalFleet,
 ) -> None:

@@ -78,6 +78,7 @@ def test_a_batched_run_saves_each_batch_once_with_evidence_for_every_user(
     assert onboard(portal, tmp_path, "verify", str(folder)).returncode == 0
 
 
+@pytest.mark.reliability
 def test_seats_for_part_of_a_batch_onboard_those_and_refuse_the_rest(
     portal: Portal, portal_server: PortalServer, tmp_path: Path
 ) -> None:
@@ -101,6 +102,7 @@ def test_seats_for_part_of_a_batch_onboard_those_and_refuse_the_rest(
     assert names[2] in run.stdout
 
 
+@pytest.mark.reliability
 def test_a_run_killed_at_its_licence_batch_resumes_without_duplicates(
     portal: Portal, portal_server: PortalServer, tmp_path: Path
 ) -> None:

@@ -208,6 +208,7 @@ SIZES = [
 
 
 # -- 1 and 5: a flaky portal, and no secret left behind ---------------------------------------
+@pytest.mark.reliability
 @pytest.mark.parametrize("size", SIZES)
 def test_a_flaky_portal_ends_with_every_user_complete_exactly_once(
     portal: Portal, tmp_path: Path, size: int
@@ -327,6 +328,7 @@ EXPIRY_POINTS = [
 ]
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("point", EXPIRY_POINTS)
 def test_a_session_expiring_at_any_request_is_signed_in_again(
     portal: Portal,
@@ -362,6 +364,7 @@ KILLS = [
 ]
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize(("size", "kills", "gaps"), KILLS)
 def test_runs_killed_at_random_saves_still_make_every_user_once(
     portal: Portal, tmp_path: Path, size: int, kills: int, gaps: tuple[int, int]
@@ -463,6 +466,7 @@ def test_runs_killed_at_random_saves_still_make_every_user_once(
 
 
 # -- 3: SIGTERM ---------------------------------------------------------------------------------
+@pytest.mark.reliability
 def test_sigterm_after_the_first_user_stops_cleanly_and_a_rerun_finishes(
     portal: Portal, tmp_path: Path
 ) -> None:
@@ -507,6 +511,7 @@ def test_sigterm_after_the_first_user_stops_cleanly_and_a_rerun_finishes(
     assert files_holding(tmp_path, portal.secrets()) == []
 
 
+@pytest.mark.reliability
 def test_a_user_finished_as_sigterm_arrives_is_reported_complete(
     portal: Portal, portal_server: PortalServer, tmp_path: Path
 ) -> None:
@@ -667,6 +672,7 @@ def test_a_roster_without_one_good_row_never_signs_in(
     assert run_folders(tmp_path) == []
 
 
+@pytest.mark.reliability
 def test_a_mixed_roster_onboards_the_good_rows_and_never_touches_the_portal_for_the_bad(
     portal: Portal, tmp_path: Path
 ) -> None:

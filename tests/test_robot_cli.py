@@ -64,6 +64,7 @@ def test_a_roster_run_leaves_every_user_complete_and_a_second_run_changes_nothin
     assert actions == {"already done"}
 
 
+@pytest.mark.reliability
 def test_a_run_killed_after_each_save_resumes_without_duplicates(
     portal: Portal, tmp_path: Path
 ) -> None:

@@ -57,6 +57,7 @@ def test_three_workers_onboard_every_user_once_signing_in_once_each(
     assert onboard(portal, tmp_path, "verify", str(folder)).returncode == 0
 
 
+@pytest.mark.reliability
 def test_workers_killed_at_the_first_licence_batch_resume_without_duplicates(
     portal: Portal, portal_server: PortalServer, tmp_path: Path
 ) -> None:
@@ -84,6 +85,7 @@ def test_workers_killed_at_the_first_licence_batch_resume_without_duplicates(
     assert counter(portal, "saves") == saves, "the third run had nothing left to save"
 
 
+@pytest.mark.reliability
 def test_workers_creating_users_at_one_location_take_different_free_numbers(
     portal: Portal, tmp_path: Path
 ) -> None:

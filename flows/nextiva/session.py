@@ -22,9 +22,10 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from domain.errors import BusinessError, PortalError, SignInError
+from domain.origins import origin_of
 from pages.feedback import DEFAULT_TIMEOUT_MS, prepare
 from pages.nextiva.dashboard import DashboardPage
-from pages.nextiva.sign_in import SignInPage, origin_of
+from pages.nextiva.sign_in import SignInPage
 
 log = structlog.get_logger("onboard")
 

@@ -12,8 +12,9 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from domain.errors import BusinessError, PortalError, SignInError
+from domain.origins import origin_of
 from pages.xima.answer import DEFAULT_TIMEOUT_MS, prepare
-from pages.xima.sign_in import SignInPage, origin_of
+from pages.xima.sign_in import SignInPage
 
 
 def sign_in(

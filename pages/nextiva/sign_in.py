@@ -8,36 +8,16 @@ redirects elsewhere, or to plain HTTP, gets nothing typed into it.
 from __future__ import annotations
 
 from collections.abc import Collection
-from urllib.parse import urlsplit
 
 from playwright.sync_api import Page
 
 from domain.errors import PortalError, SignInError
+from domain.origins import origin_of
 from pages.feedback import perform, sign_in_field
 from pages.nextiva.dashboard import HEADING as DASHBOARD_HEADING
 from pages.widgets import button, click
 
 INVALID_CREDENTIALS = "Invalid username or password."
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin_of(url: str) -> str:
-    """The origin of `url` as `scheme://host:port` (default port spelled out), or "" when
-    it has none (about:blank, data:, a URL too odd to tell)."""
-    if "\\" in url:
-        # Browsers read a backslash as a slash, Python's parser does not: no origin to trust.
-        return ""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
-    except ValueError:
-        return ""
-    host = (parts.hostname or "").rstrip(".")
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not host or port is None:
-        return ""
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme.lower()}://{host}:{port}"
 
 
 class SignInPage:

@@ -6,35 +6,15 @@ trusts with them: a start URL that redirects elsewhere gets nothing typed into i
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from playwright.sync_api import Page
 
 from domain.errors import PortalError, SignInError
+from domain.origins import origin_of
 from pages.widgets import button, click, text_of
 from pages.xima.answer import SIGN_IN_FIELD, perform
 from pages.xima.users import HEADING as USERS_HEADING
 
 INVALID_CREDENTIALS = "Invalid email or password."
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin_of(url: str) -> str:
-    """`scheme://host:port` of `url` (default port spelled out), or "" when it has none."""
-    if "\\" in url:
-        # Browsers read a backslash as a slash, Python's parser does not: trust nothing.
-        return ""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
-    except ValueError:
-        return ""
-    host = (parts.hostname or "").rstrip(".")
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not host or port is None:
-        return ""
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme.lower()}://{host}:{port}"
 
 
 class SignInPage:

@@ -89,7 +89,9 @@ def test_one_chat_files_one_case_for_every_hire_and_a_second_run_files_nothing(
 ) -> None:
     """Both hires in one request, one case; then the ledger holds it; after fulfil, done."""
     portal = portal_of_variant
-    portal.set_faults("none", chat_agent_delay_ms=300)
+    # Long enough that the robot is always there before the agent, even on a loaded
+    # machine: the test checks that the robot says it is waiting.
+    portal.set_faults("none", chat_agent_delay_ms=2500)
     ledger = RequestLedger(tmp_path / "requests.sqlite3")
     plans = plan_call_recording(signed_in_session, HIRES, ledger)
     assert {name: plan.action for name, plan in plans.items()} == {

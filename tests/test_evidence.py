@@ -47,6 +47,23 @@ def _colours(image: Image.Image) -> set[tuple[int, ...]]:
     return {colour for _count, colour in image.getcolors(maxcolors=1 << 24) or []}
 
 
+def _colours_at(image: Image.Image, page: Page, selector: str, *, inset: float = 0) -> set:
+    """The colours of the screenshot where `selector` stands, `inset` pixels inside its box
+    (past its border)."""
+    box = page.locator(selector).bounding_box()
+    assert box is not None
+    return _colours(
+        image.crop(
+            (
+                box["x"] + inset,
+                box["y"] + inset,
+                box["x"] + box["width"] - inset,
+                box["y"] + box["height"] - inset,
+            )
+        )
+    )
+
+
 def _lines(run_dir: Path) -> list[str]:
     return (run_dir / "audit.jsonl").read_text().splitlines()
 
@@ -150,23 +167,10 @@ def test_screenshots_black_out_password_and_pin_fields(page: Page, tmp_path: Pat
     assert shot is not None
     image = Image.open(tmp_path / shot).convert("RGB")
     for field_id in ("p", "s"):
-        box = page.locator(f"#{field_id}").bounding_box()
-        assert box is not None
-        crop = image.crop(
-            (box["x"] + 2, box["y"] + 2, box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)
+        assert _colours_at(image, page, f"#{field_id}", inset=2) == {(0, 0, 0)}, (
+            f"{field_id} is not fully masked"
         )
-        assert _colours(crop) == {(0, 0, 0)}, f"{field_id} is not fully masked"
-    name_box = page.locator("#n").bounding_box()
-    assert name_box is not None
-    name_crop = image.crop(
-        (
-            name_box["x"],
-            name_box["y"],
-            name_box["x"] + name_box["width"],
-            name_box["y"] + name_box["height"],
-        )
-    )
-    assert len(_colours(name_crop)) > 1, "a non-secret field must stay readable"
+    assert len(_colours_at(image, page, "#n")) > 1, "a non-secret field must stay readable"
 
 
 def test_a_support_chat_conversation_is_masked_whatever_the_portal_calls_it(
@@ -190,20 +194,9 @@ def test_a_support_chat_conversation_is_masked_whatever_the_portal_calls_it(
     assert shot is not None
     image = Image.open(tmp_path / shot).convert("RGB")
     for element_id in ("log", "m"):
-        box = page.locator(f"#{element_id}").bounding_box()
-        assert box is not None
-        crop = image.crop(
-            (box["x"] + 2, box["y"] + 2, box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)
+        assert _colours_at(image, page, f"#{element_id}", inset=2) == {(0, 0, 0)}, (
+            f"{element_id} is not fully masked"
         )
-        assert _colours(crop) == {(0, 0, 0)}, f"{element_id} is not fully masked"
-    outside = page.locator("#outside").bounding_box()
-    assert outside is not None
-    crop = image.crop(
-        (
-            outside["x"],
-            outside["y"],
-            outside["x"] + outside["width"],
-            outside["y"] + outside["height"],
-        )
+    assert len(_colours_at(image, page, "#outside")) > 1, (
+        "text outside the conversation must stay readable"
     )
-    assert len(_colours(crop)) > 1, "text outside the conversation must stay readable"

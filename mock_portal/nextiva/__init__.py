@@ -6,6 +6,8 @@ oracle at /__mock__/ that tells tests the portal's true state and injects faults
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, get_flashed_messages, session
@@ -23,8 +25,14 @@ from mock_portal.sessions import MemorySessionInterface
 __all__ = ["PortalConfig", "create_app"]
 
 
-def create_app(config: PortalConfig | None = None) -> Flask:
-    """Build one portal instance; each has its own data, sessions and faults."""
+def create_app(
+    config: PortalConfig | None = None, *, clock: Callable[[], float] = time.monotonic
+) -> Flask:
+    """Build one portal instance; each has its own data, sessions and faults.
+
+    `clock` times the sessions and their count, for tests. The sign-in guard reads
+    `time.monotonic` itself, so a test that moves this clock must move the guard's too.
+    """
     config = config or PortalConfig.from_env()
     app = Flask(__name__)
     app.config["PORTAL"] = config
@@ -37,7 +45,8 @@ def create_app(config: PortalConfig | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
     )
     sessions = MemorySessionInterface(
-        idle_seconds=lambda: app.extensions[EXTENSION_KEY].faults.settings.session_idle_seconds
+        idle_seconds=lambda: app.extensions[EXTENSION_KEY].faults.settings.session_idle_seconds,
+        clock=clock,
     )
     app.session_interface = sessions
     app.extensions[EXTENSION_KEY] = MockPortal(config, sessions)

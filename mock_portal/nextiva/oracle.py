@@ -52,6 +52,12 @@ def secrets() -> ResponseReturnValue:
     return jsonify(secrets=current_portal().store.secrets())
 
 
+@bp.get("/sessions")
+def sessions() -> ResponseReturnValue:
+    """Signed-in sessions live now, and the most live at once since start or reset."""
+    return jsonify(current_portal().sessions.counter.counts())
+
+
 @bp.post("/reset")
 def reset() -> ResponseReturnValue:
     portal = current_portal()

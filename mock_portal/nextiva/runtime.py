@@ -75,6 +75,12 @@ class MockPortal:
         return self.config.variant
 
     def reset(self) -> None:
+        """Back to the seed and the configured faults; open sessions stay open.
+
+        The session count starts again from the sessions live now, judged by the idle
+        limit they were used under.
+        """
+        self.sessions.counter.reset()
         self.store.reset()
         self.faults.reset()
         self.chat_faults = ChatFaults.for_profile(self.config.faults)

@@ -7,6 +7,8 @@ true state and injects the same faults as the Nextiva mock.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, get_flashed_messages, session
@@ -20,8 +22,14 @@ from mock_portal.xima.sessions import ADMIN_KEY
 __all__ = ["XimaConfig", "create_app"]
 
 
-def create_app(config: XimaConfig | None = None) -> Flask:
-    """Build one Xima portal instance; each has its own data, sessions and faults."""
+def create_app(
+    config: XimaConfig | None = None, *, clock: Callable[[], float] = time.monotonic
+) -> Flask:
+    """Build one Xima portal instance; each has its own data, sessions and faults.
+
+    `clock` times the sessions and their count, for tests. The sign-in guard reads
+    `time.monotonic` itself, so a test that moves this clock must move the guard's too.
+    """
     config = config or XimaConfig.from_env()
     app = Flask(__name__)
     app.config["PORTAL"] = config
@@ -33,7 +41,7 @@ def create_app(config: XimaConfig | None = None) -> Flask:
         # The session's own expiry is the only clock a form's token should obey.
         WTF_CSRF_TIME_LIMIT=None,
     )
-    portal = XimaPortal(config)
+    portal = XimaPortal(config, clock)
     app.session_interface = portal.sessions
     app.extensions[EXTENSION_KEY] = portal
 

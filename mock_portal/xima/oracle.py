@@ -66,6 +66,12 @@ def secrets() -> ResponseReturnValue:
     return jsonify(secrets=[*portal.store.secrets(), portal.config.admin_password])
 
 
+@bp.get("/sessions")
+def sessions() -> ResponseReturnValue:
+    """Signed-in sessions live now, and the most live at once since start or reset."""
+    return jsonify(current_portal().sessions.counter.counts())
+
+
 @bp.post("/reset")
 def reset() -> ResponseReturnValue:
     if _json_object() is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,15 +25,16 @@ class XimaPortal:
     """The state of one running Xima mock.
 
     Registered under the extension key where `PortalServer.stop` looks for the
-    `stopping` event that wakes sleeping requests.
+    `stopping` event that wakes sleeping requests. `clock` is the sessions' clock, for
+    tests.
     """
 
-    def __init__(self, config: XimaConfig) -> None:
+    def __init__(self, config: XimaConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.store = Store(seed_data())
         self.faults = Faults(config.faults, config.session_idle_seconds)
         self.sessions = TrackedSessionInterface(
-            lambda: self.faults.settings.session_idle_seconds, self._note_sessions
+            lambda: self.faults.settings.session_idle_seconds, self._note_sessions, clock=clock
         )
         # Only ever set when the instance is torn down; waiting on it is how the portal
         # plays being slow without holding a stopping server hostage.
@@ -44,7 +46,12 @@ class XimaPortal:
             peak[admin] = max(peak.get(admin, 0), count)
 
     def reset(self) -> None:
-        """Back to the seed and the configured fault profile; open sessions stay open."""
+        """Back to the seed and the configured fault profile; open sessions stay open.
+
+        The session count starts again from the sessions live now, judged by the idle
+        limit they were used under.
+        """
+        self.sessions.counter.reset()
         self.store.reset()
         self.faults.reset()
 

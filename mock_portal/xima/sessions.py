@@ -2,9 +2,10 @@
 
 Builds on the Nextiva mock's `ServerSession` (the cookie holds only a random id), and adds
 what the Xima oracle reports: how many sessions each admin has open now, and the most at
-once. A session whose id is replaced (sign-in, sign-out, expiry) is forgotten at once, so
-an old cookie never opens the new session's data; the table is bounded, so a flood of
-visitors cannot grow it without end.
+once; the Nextiva mock's `SessionCounter` counts all signed-in sessions live at once. A
+session whose id is replaced (sign-in, sign-out, expiry) is forgotten at once, so an old
+cookie never opens the new session's data; the table is bounded, so a flood of visitors
+cannot grow it without end.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 
-from mock_portal.sessions import ServerSession
+from mock_portal.sessions import ServerSession, SessionCounter
 
 ADMIN_KEY = "admin"
 LAST_SEEN_KEY = "last_seen"
@@ -46,7 +47,9 @@ class TrackedSessionInterface(SessionInterface):
     pool drops sessions unused past their lifetime and, when full, the least recently used.
     `idle_seconds` is asked each time, since the fault settings can change it while the
     portal runs; `on_signed_in(admin, count)` hears how many sessions an admin holds
-    whenever one of them is saved.
+    whenever one of them is saved. `counter` counts the signed-in sessions live at once;
+    `clock` is for tests, and must be the guard's clock, as the `last_seen` it notes is
+    compared with it.
     """
 
     def __init__(
@@ -54,6 +57,7 @@ class TrackedSessionInterface(SessionInterface):
         idle_seconds: Callable[[], float],
         on_signed_in: Callable[[str, int], None] | None = None,
         *,
+        clock: Callable[[], float] = time.monotonic,
         anonymous_cap: int = ANONYMOUS_CAP,
         signed_in_cap: int = SIGNED_IN_CAP,
     ) -> None:
@@ -66,6 +70,8 @@ class TrackedSessionInterface(SessionInterface):
         self._caps = {False: anonymous_cap, True: signed_in_cap}
         self._idle_seconds = idle_seconds
         self._on_signed_in = on_signed_in
+        self._clock = clock
+        self.counter = SessionCounter(idle_seconds, clock)
 
     def _lifetime(self, signed_in: bool) -> float:
         if signed_in:
@@ -75,13 +81,13 @@ class TrackedSessionInterface(SessionInterface):
         return ANONYMOUS_TTL_SECONDS
 
     def _find(self, sid: str) -> dict[str, Any] | None:
-        now = time.monotonic()
+        now = self._clock()
         for signed_in, pool in self._pools.items():
             entry = pool.get(sid)
             if entry is None:
                 continue
             if now - entry[1] > self._lifetime(signed_in):
-                del pool[sid]
+                self._drop(signed_in, sid)
                 return None
             pool[sid] = (entry[0], now)
             pool.move_to_end(sid)
@@ -89,21 +95,30 @@ class TrackedSessionInterface(SessionInterface):
         return None
 
     def _store(self, sid: str, data: dict[str, Any]) -> None:
-        now = time.monotonic()
+        now = self._clock()
         signed_in = bool(data.get(ADMIN_KEY))
-        self._forget(sid)
+        # Stays in its pool when it stays signed in (or not), so its span goes on.
+        self._pools[signed_in].pop(sid, None)
+        self._drop(not signed_in, sid)
         pool = self._pools[signed_in]
         pool[sid] = (data, now)
+        if signed_in:
+            # Written on sign-in and on every request the guard lets through.
+            self.counter.touch(sid)
         lifetime = self._lifetime(signed_in)
         while pool:
             oldest_sid, (_, used) = next(iter(pool.items()))
             if len(pool) <= self._caps[signed_in] and now - used <= lifetime:
                 break
-            del pool[oldest_sid]
+            self._drop(signed_in, oldest_sid)
+
+    def _drop(self, signed_in: bool, sid: str) -> None:
+        if self._pools[signed_in].pop(sid, None) is not None and signed_in:
+            self.counter.end(sid)
 
     def _forget(self, sid: str) -> None:
-        for pool in self._pools.values():
-            pool.pop(sid, None)
+        for signed_in in self._pools:
+            self._drop(signed_in, sid)
 
     def open_session(self, app: Flask, request: Request) -> TrackedSession:
         sid = request.cookies.get(self.get_cookie_name(app))
@@ -142,7 +157,7 @@ class TrackedSessionInterface(SessionInterface):
             )
 
     def _count(self, admin: str) -> int:
-        horizon = time.monotonic() - self._idle_seconds()
+        horizon = self._clock() - self._idle_seconds()
         return sum(
             1
             for data, _ in self._pools[True].values()

@@ -103,6 +103,8 @@ class PortalKind:
     run what the portal's lists offer and name each roster value the portal lacks.
     `account_size(session)` counts the account's users (for the deletion guard's share).
     `shared()` makes what a run's sessions share (claims on free numbers).
+    `sign_out(page)`, when the portal has it, ends the admin's session (a fleet worker
+    signs out when it gives up a session it kept between jobs).
     `run_settings` names the settings (environment or .env, read as secrets) the portal's
     once-per-run steps read, handed to them in `RunContext.settings`; `requests` reads and
     clears what those steps filed (`onboard requests`).
@@ -130,6 +132,7 @@ class PortalKind:
     first_step: str = ""
     run_settings: tuple[str, ...] = ()
     requests: RequestBook | None = None
+    sign_out: Callable[..., None] | None = None
 
     def build(self, values: Mapping[str, Any]) -> Any:
         """The record for a row's cleaned values (raises pydantic's ValidationError)."""

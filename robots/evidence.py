@@ -27,7 +27,7 @@ import time
 import urllib.parse
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -35,6 +35,7 @@ from typing import Any
 
 import structlog
 from playwright.sync_api import BrowserContext, Locator, Page
+from playwright.sync_api import Error as PlaywrightError
 
 from robots.narrator import EVIDENCE_HIDE_CSS
 
@@ -801,6 +802,14 @@ class TraceRecorder:
             os.chmod(kept, 0o600)
         self._discard()
         return None if kept is None else kept.relative_to(self._traces_dir.parent).as_posix()
+
+    def abandon(self) -> None:
+        """Stop a recording left running (the run stopped mid-user) and keep nothing."""
+        if self._recording:
+            with suppress(PlaywrightError):
+                self._context.tracing.stop()
+            self._recording = False
+        self._discard()
 
     def _discard(self) -> None:
         self._parts = []

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from domain.errors import SetupError
+from robots.fleet_lanes import SESSIONS_SCHEMA, Lane, Lanes, SessionsBusy
 from robots.fleet_settings import Account, FleetSettings, account_settings
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from robots.roster import Roster, RosterEntry
     from robots.runner import RunResult
     from robots.settings import Settings
+    from robots.startup import WarmBrowser
 
 log = structlog.get_logger("onboard.fleet")
 
@@ -111,10 +113,6 @@ class AccountQuarantined(Exception):
         self.until = until
 
 
-class SessionsBusy(Exception):
-    """Every session the account allows is in use by other jobs: try again shortly."""
-
-
 def _retry_strategy(fleet: FleetSettings) -> Any:
     """Procrastinate's retry decision for each way a job can fail."""
     from procrastinate import BaseRetryStrategy, RetryDecision
@@ -126,7 +124,10 @@ def _retry_strategy(fleet: FleetSettings) -> Any:
             if isinstance(exception, AccountQuarantined):
                 return RetryDecision(retry_at=exception.until)
             if isinstance(exception, SessionsBusy):
-                # The job already waited on a slot: let the worker take another job.
+                # The job already waited on a slot: let the worker take another job. A slot
+                # closed by a session a dead worker left opens when that session runs out.
+                if exception.retry_at is not None:
+                    return RetryDecision(retry_at=exception.retry_at)
                 return RetryDecision(retry_in={"milliseconds": random.randint(200, 1000)})
             failures = (
                 exception.failures
@@ -204,6 +205,7 @@ def ensure_schema(fleet: FleetSettings) -> None:
                 # Procrastinate's schema, applied as `procrastinate schema --apply` does.
                 conn.execute(SchemaManager.get_schema().encode())
             conn.execute(_SCHEMA.encode())
+            conn.execute(SESSIONS_SCHEMA.encode())
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
 
@@ -213,7 +215,7 @@ def job_key(account: str, kind: str, identity: str) -> str:
     return f"{account}:{kind}:{identity.lower()}"
 
 
-def _lock_key(space: str, account: str) -> int:
+def lock_key(space: str, account: str) -> int:
     """A stable 32-bit signed key for an advisory lock of `account` in `space`."""
     value = zlib.crc32(f"onboard-{space}:{account}".encode())
     return value - 2**32 if value >= 2**31 else value
@@ -400,26 +402,24 @@ def run_worker(state: WorkerState, *, browsers: int) -> None:
     log.info("worker starting", worker=state.name, browsers=browsers)
 
     async def work() -> None:
-        # Sync jobs run in the loop's default executor: one thread per browser.
-        from concurrent.futures import ThreadPoolExecutor
-
-        loop = asyncio.get_running_loop()
-        loop.set_default_executor(
-            ThreadPoolExecutor(max_workers=browsers + 1, thread_name_prefix="browser")
-        )
         async with app.open_async():
             await app.run_worker_async(
                 queues=[QUEUE, MAINTENANCE_QUEUE],
                 concurrency=browsers,
                 name=state.name,
-                additional_context={"fleet": state},
+                additional_context={"fleet": state, "lanes": lanes},
                 update_heartbeat_interval=state.fleet.heartbeat_seconds,
                 stalled_worker_timeout=state.fleet.stalled_after_seconds,
                 fetch_job_polling_interval=1.0,
                 abort_job_polling_interval=5.0,
             )
 
-    asyncio.run(work())
+    # One lane per browser: each job runs on a lane's thread, with its browser.
+    lanes = Lanes(state, browsers)
+    try:
+        asyncio.run(work())
+    finally:
+        lanes.stop()  # every session signed out, every browser closed
 
 
 async def _recover_stalled_task(context: Any, timestamp: int) -> int:
@@ -442,15 +442,23 @@ async def _recover_stalled_task(context: Any, timestamp: int) -> int:
     return recovered
 
 
-def _onboard_hire_task(
+async def _onboard_hire_task(
     context: Any, account: str, kind: str, row: int, roster: str, hire: dict[str, Any]
 ) -> str:
+    import asyncio
+
     state: WorkerState = context.additional_context["fleet"]
-    return run_hire_job(state, int(context.job.id), account, kind, row, hire)
+    lanes: Lanes = context.additional_context["lanes"]
+    job_id = int(context.job.id)
+    with lanes.lane_for(account) as lane:
+        done = lane.submit(lambda lane: run_hire_job(state, lane, job_id, account, kind, row, hire))
+        result: str = await asyncio.wrap_future(done)
+        return result
 
 
 def run_hire_job(
     state: WorkerState,
+    lane: Lane,
     job_id: int,
     account_name: str,
     kind: str,
@@ -468,46 +476,49 @@ def run_hire_job(
     except ValueError as error:
         raise BusinessFailure(f"row {row}: the job's values are not valid: {error}") from None
     identity = hire_identity(kind, entry)
-    with connect(fleet) as conn:
-        _check_quarantine(conn, account_name)
-        slot = _take_session(conn, account, fleet.session_wait_seconds)
-        if slot is None:
-            raise SessionsBusy(f"account {account_name}: every session is in use")
-        _record(conn, job_id, account_name, kind, identity, row, "running", worker=state.name)
-        job_dir = fleet.evidence_dir / account_name / str(job_id)
-        try:
-            result: RunResult | None = process_hires(
-                kind,
-                settings,
-                [entry],
-                job_dir,
-                exclusive=lambda step: _ExclusiveScreen(conn, account_name, step),
-                license_batch=fleet.license_batch,
-            )
-        except SetupError as error:  # the job's folder or lock could not be had
-            result, message = None, str(error)
-        user = result.users[0] if result is not None and result.users else None
-        status = user.status if user is not None else "failed"
-        if result is not None:
-            message = (user.error if user else None) or result.stopped or ""
-        evidence = str(result.run_dir.relative_to(fleet.evidence_dir)) if result else None
-        where = (job_id, account_name, kind, identity, row)
-        if status == "complete":
-            _account_ok(conn, account_name)
-            _record(conn, *where, "complete", None, evidence)
-            _index(fleet, *where, "complete", None, result)
-            return "complete"
-        # A refusal in the portal's words is final; a run that stopped (sign-in page down,
-        # browser lost) or a portal error is not.
-        if user is not None and user.error_kind == "business" and not message_stopped(result):
-            _account_ok(conn, account_name)
-            _record(conn, *where, status, message, evidence)
-            _index(fleet, *where, status, message, result)
-            raise BusinessFailure(message)
-        failures = _record(conn, *where, "retrying", message, evidence, transient=True)
-        _account_failed(conn, fleet, account_name, message)
-        _index(fleet, *where, "failed", message, result)
-        raise TransientFailure(message, failures)
+    conn = lane.conn
+    _check_quarantine(conn, account_name)
+    _record(conn, job_id, account_name, kind, identity, row, "running", worker=state.name)
+    job_dir = fleet.evidence_dir / account_name / str(job_id)
+    try:
+        # The lane's session of the account, or a slot of it and a fresh browser context.
+        warm = lane.hold(account)
+        result: RunResult | None = process_hires(
+            kind,
+            settings,
+            [entry],
+            job_dir,
+            exclusive=lambda step: _ExclusiveScreen(conn, account_name, step),
+            license_batch=fleet.license_batch,
+            warm=warm,
+        )
+    except SetupError as error:  # no browser, or the job's folder or lock could not be had
+        result, message = None, str(error)
+    if result is None or result.stopped:
+        # The browser or the session failed: the next job starts from a fresh one.
+        lane.release()
+    user = result.users[0] if result is not None and result.users else None
+    status = user.status if user is not None else "failed"
+    if result is not None:
+        message = (user.error if user else None) or result.stopped or ""
+    evidence = str(result.run_dir.relative_to(fleet.evidence_dir)) if result else None
+    where = (job_id, account_name, kind, identity, row)
+    if status == "complete":
+        _account_ok(conn, account_name)
+        _record(conn, *where, "complete", None, evidence)
+        _index(fleet, *where, "complete", None, result)
+        return "complete"
+    # A refusal in the portal's words is final; a run that stopped (sign-in page down,
+    # browser lost) or a portal error is not.
+    if user is not None and user.error_kind == "business" and not message_stopped(result):
+        _account_ok(conn, account_name)
+        _record(conn, *where, status, message, evidence)
+        _index(fleet, *where, status, message, result)
+        raise BusinessFailure(message)
+    failures = _record(conn, *where, "retrying", message, evidence, transient=True)
+    _account_failed(conn, fleet, account_name, message)
+    _index(fleet, *where, "failed", message, result)
+    raise TransientFailure(message, failures)
 
 
 def message_stopped(result: RunResult | None) -> bool:
@@ -525,30 +536,6 @@ def _check_quarantine(conn: psycopg.Connection[Any], account: str) -> None:
         raise AccountQuarantined(account, row[0], row[1] or "")
 
 
-def _take_session(conn: psycopg.Connection[Any], account: Account, wait: float) -> int | None:
-    """A session slot of the account, held until the connection closes; None when every
-    slot stayed busy for `wait` seconds.
-
-    A free slot is taken at once; otherwise the job waits on one slot, and PostgreSQL
-    hands it over the moment its holder's job ends, rather than the job polling."""
-    import psycopg
-
-    key = _lock_key("session", account.name)
-    slots = random.sample(range(account.sessions), account.sessions)
-    for slot in slots:
-        row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (key, slot)).fetchone()
-        if row is not None and row[0]:
-            return slot
-    conn.execute(f"SET lock_timeout = '{max(1, int(wait * 1000))}ms'")
-    try:
-        conn.execute("SELECT pg_advisory_lock(%s, %s)", (key, slots[0]))
-        return slots[0]
-    except psycopg.errors.LockNotAvailable:
-        return None
-    finally:
-        conn.execute("SET lock_timeout = 0")
-
-
 class _ExclusiveScreen:
     """A screen that must be alone (Nextiva's Assign screen), held by one worker of the
     fleet per account at a time.
@@ -559,7 +546,7 @@ class _ExclusiveScreen:
 
     def __init__(self, conn: psycopg.Connection[Any], account: str, step: str) -> None:
         self._conn = conn
-        self._key = _lock_key(f"screen:{step}", account)
+        self._key = lock_key(f"screen:{step}", account)
 
     def __enter__(self) -> None:
         import psycopg
@@ -706,6 +693,7 @@ def process_hires(
     *,
     exclusive: Callable[[str], contextlib.AbstractContextManager[Any]],
     license_batch: int = 1,
+    warm: WarmBrowser | None = None,
 ) -> RunResult:
     """Onboard `entries` exactly as `onboard run` does (steps, retries, convergence,
     evidence), with the evidence in a run folder under `evidence_dir`.
@@ -721,7 +709,9 @@ def process_hires(
     run_settings = settings.model_copy(
         update={"recordings_dir": evidence_dir, "portal_kind": kind.name}
     )
-    runner = Runner(run_settings, RunOptions(workers=1, license_batch=license_batch), kind)
+    runner = Runner(
+        run_settings, RunOptions(workers=1, license_batch=license_batch), kind, warm=warm
+    )
     # The run's own lock of such a step keeps its threads apart; the fleet's keeps machines
     # apart. (The runner only enters it: any context manager serves.)
     runner._exclusive = {name: exclusive(name) for name in runner._exclusive}  # type: ignore[misc]

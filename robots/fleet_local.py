@@ -19,9 +19,8 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,47 +104,6 @@ class LocalDatabase:
         self.stop()
 
 
-class SessionMeter:
-    """WSGI middleware that notes, per session cookie, when it was first and last used:
-    the most sessions in use at one moment, as the portal saw them."""
-
-    def __init__(self, app: Callable[..., Any], cookie: str = "nv_session") -> None:
-        self._app = app
-        self._cookie = cookie
-        self._lock = threading.Lock()
-        self._spans: dict[str, list[float]] = {}
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        sid = _cookie(environ.get("HTTP_COOKIE", ""), self._cookie)
-        began = time.monotonic()
-        try:
-            return self._app(environ, start_response)
-        finally:
-            if sid and not environ.get("PATH_INFO", "").startswith("/__mock__"):
-                ended = time.monotonic()
-                with self._lock:
-                    span = self._spans.setdefault(sid, [began, ended])
-                    span[0], span[1] = min(span[0], began), max(span[1], ended)
-
-    def most_at_once(self) -> int:
-        with self._lock:
-            spans = [tuple(span) for span in self._spans.values()]
-        events = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
-        most = now = 0
-        for _, change in events:
-            now += change
-            most = max(most, now)
-        return most
-
-
-def _cookie(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return None
-
-
 @dataclass
 class MockAccount:
     """A customer account stood in for by a mock Nextiva portal on this machine."""
@@ -154,8 +112,9 @@ class MockAccount:
     username: str
     password: str
     server: Any
-    meter: SessionMeter
     sessions: int = 2
+    # The portal's idle limit (the mock's and the fleet's setting for the account).
+    idle_seconds: float = 900
 
     @property
     def url(self) -> str:
@@ -173,6 +132,15 @@ class MockAccount:
             data: dict[str, Any] = json.loads(response.read())
         return data
 
+    def sessions_counted(self) -> dict[str, int]:
+        """The portal's own count of signed-in sessions: live now, and most at once."""
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(self.url + "__mock__/sessions", timeout=10) as response:
+            data: dict[str, int] = json.loads(response.read())
+        return data
+
     def set_faults(self, profile: str = "none", **overrides: Any) -> None:
         import json
         import urllib.request
@@ -186,8 +154,10 @@ class MockAccount:
         urllib.request.urlopen(request, timeout=10).close()
 
 
-def start_accounts(names: Sequence[str], *, sessions: int = 2) -> list[MockAccount]:
-    """One mock portal per account name, each with its own admin and a session meter."""
+def start_accounts(
+    names: Sequence[str], *, sessions: int = 2, idle_seconds: float = 900
+) -> list[MockAccount]:
+    """One mock portal per account name, each with its own admin and idle limit."""
     from mock_portal.server import PortalServer
     from robots.portals import portal_kind
 
@@ -195,10 +165,11 @@ def start_accounts(names: Sequence[str], *, sessions: int = 2) -> list[MockAccou
     accounts = []
     for name in names:
         app, username, password = mock.app(f"admin@{name}.example.com", secrets.token_urlsafe(16))
-        meter = SessionMeter(app.wsgi_app)
-        app.wsgi_app = meter
         server = PortalServer(app).start()
-        accounts.append(MockAccount(name, username, password, server, meter, sessions))
+        account = MockAccount(name, username, password, server, sessions, idle_seconds)
+        if idle_seconds != 900:
+            account.set_faults(session_idle_seconds=idle_seconds)
+        accounts.append(account)
     return accounts
 
 
@@ -233,6 +204,7 @@ class LocalFleet:
                 f'username_env = "{user_env}"',
                 f'password_env = "{password_env}"',
                 f"sessions = {account.sessions}",
+                f"session_idle_seconds = {account.idle_seconds}",
             ]
         self.settings_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return self.settings_file
@@ -379,7 +351,11 @@ def local_fleet(
 ) -> Iterator[LocalFleet]:
     """Database, mock accounts and settings; workers are started by the caller."""
     with LocalDatabase() as database:
-        accounts = start_accounts(names, sessions=int(policy.pop("sessions", 2)))
+        accounts = start_accounts(
+            names,
+            sessions=int(policy.pop("sessions", 2)),
+            idle_seconds=float(policy.pop("session_idle_seconds", 900)),
+        )
         fleet = LocalFleet(folder, database, accounts, policy)
         fleet.write_settings()
         try:
@@ -409,6 +385,9 @@ def demo(workers: int = 3) -> int:
             fleet.wait_until_done(timeout=600)
             print(fleet.onboard("status").stdout.rstrip())
             fleet.stop_workers()
+            for account in fleet.accounts:
+                most = account.sessions_counted()["most_at_once"]
+                print(f"[{clock}] {account.name}: at most {most} of {account.sessions} sessions")
             complete, duplicates = tally(fleet.accounts, wanted)
             total = sum(len(names) for names in wanted.values())
             print(f"[{clock}] evidence in {fleet.evidence_dir} (removed at the end of the demo)")

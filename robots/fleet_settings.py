@@ -44,6 +44,9 @@ class Account:
     password_env: str
     # Signed-in admin sessions the portal allows this account at once, fleet-wide.
     sessions: int = 1
+    # The portal's idle limit: a session a killed worker left behind is counted by the
+    # portal this long after its last use, and its slot stays closed until then.
+    session_idle_seconds: float = 900
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ class FleetSettings:
     # How long a job waits for a free session of its account before the worker puts it
     # back and takes another.
     session_wait_seconds: float = 10
+    # A worker's browser stays signed in to an account between its jobs; it signs out
+    # after this long without one (or at once when another job waits for its session).
+    keep_warm_seconds: float = 30
     license_batch: int = 1
     source: Path | None = None
 
@@ -122,6 +128,7 @@ def load_fleet_settings(
         ("quarantine_after", int),
         ("quarantine_seconds", float),
         ("session_wait_seconds", float),
+        ("keep_warm_seconds", float),
         ("license_batch", int),
     ):
         if name in data:
@@ -164,7 +171,17 @@ def _accounts(raw: object, path: Path) -> dict[str, Account]:
         sessions = table.get("sessions", 1)
         if not isinstance(sessions, int) or isinstance(sessions, bool) or not 1 <= sessions <= 64:
             raise SetupError(f"{where}: sessions must be a whole number from 1 to 64")
-        accounts[name] = Account(name=name, kind=kind, url=url, sessions=sessions, **names)
+        idle = table.get("session_idle_seconds", 900)
+        if not isinstance(idle, int | float) or isinstance(idle, bool) or idle <= 0:
+            raise SetupError(f"{where}: session_idle_seconds must be a positive number")
+        accounts[name] = Account(
+            name=name,
+            kind=kind,
+            url=url,
+            sessions=sessions,
+            session_idle_seconds=float(idle),
+            **names,
+        )
     return accounts
 
 

@@ -80,7 +80,7 @@ from robots.results import (
 from robots.retry import RetryPolicy
 from robots.roster import RosterEntry
 from robots.settings import Settings
-from robots.startup import Browser, start_browser
+from robots.startup import Browser, WarmBrowser, lend_browser, start_browser
 from robots.witness import BatchStepWitness, ProgressHook, RunStepWitness, UserWitness
 
 __all__ = [
@@ -166,7 +166,10 @@ class Runner:
         kind: PortalKind | None = None,
         *,
         progress: ProgressHook | None = None,
+        warm: WarmBrowser | None = None,
     ) -> None:
+        if warm is not None and options.workers != 1:
+            raise ValueError("a warm browser serves a run of one worker")
         if kind is None:
             from robots.portals import portal_kind
 
@@ -175,6 +178,8 @@ class Runner:
         self.options = options
         self.kind = kind
         self.progress = progress or (lambda _user, _what: None)
+        # A fleet worker's browser, open and signed in between its jobs (robots/fleet.py).
+        self.warm = warm
         self.redactor = Redactor([settings.portal_password.get_secret_value()])
         key = settings.evidence_key
         self.evidence_key = signing_key(key.get_secret_value() if key else None)
@@ -287,6 +292,32 @@ class Runner:
     def _retrying(self, session: Session, who: str, result: RunResult) -> Retrying:
         return self._retry.retrying(session.page, who, result, self._untraced)
 
+    def _open_browser(self, result: RunResult) -> AbstractContextManager[Browser]:
+        if self.warm is not None:
+            return lend_browser(
+                self.warm, trace=self.options.trace, run_dir=result.run_dir, redactor=self.redactor
+            )
+        return start_browser(
+            headed=self.options.headed,
+            slow_mo=self.options.slow_mo,
+            trace=self.options.trace,
+            run_dir=result.run_dir,
+            redactor=self.redactor,
+            narrator=self.narrator,
+        )
+
+    def _start_session(self, session: Session, result: RunResult) -> None:
+        """Sign in; on a warm browser, only when its session has ended since."""
+        warm = self.warm
+        if warm is None or not warm.signed_in:
+            self._sign_in(session, result)
+        elif self._retry.sign_in_again(session.page):
+            with self._counting:
+                result.sign_ins += 1
+                result.re_sign_ins += 1
+        if warm is not None:
+            warm.signed_in = True
+
     def _sign_in(self, session: Session, result: RunResult) -> None:
         settings = self.settings
         self.kind.sign_in(
@@ -300,6 +331,15 @@ class Runner:
         with self._counting:
             result.sign_ins += 1
         log.info("signed in", portal=settings.portal_url, kind=self.kind.name)
+
+    def _offered(self, session: Session, result: RunResult) -> Any:
+        """What the portal offers: as the warm browser last read it, else read now."""
+        if self.warm is not None and self.warm.fresh_offered() is not None:
+            return self.warm.fresh_offered()
+        offered = self._read_offered(session, result)
+        if self.warm is not None and offered is not None:
+            self.warm.keep_offered(offered)
+        return offered
 
     def _read_offered(self, session: Session, result: RunResult) -> Any:
         """What the portal offers, read once per run (None, and a warning, if it cannot be
@@ -349,16 +389,9 @@ class Runner:
         result = shared.result
         left = False
         try:
-            with start_browser(
-                headed=self.options.headed,
-                slow_mo=self.options.slow_mo,
-                trace=self.options.trace,
-                run_dir=result.run_dir,
-                redactor=self.redactor,
-                narrator=self.narrator,
-            ) as browser:
+            with self._open_browser(result) as browser:
                 self._local.browser = browser
-                page = browser.context.new_page()
+                page = self.warm.page if self.warm else browser.context.new_page()
                 page.set_default_timeout(self.settings.step_timeout_ms)
                 session = Session(
                     page, shared=shared.portal_shared, start_url=self.settings.portal_url
@@ -367,9 +400,9 @@ class Runner:
                 if not first:
                     shared.first_signed_in.wait()
                 if first or not result.stopped:
-                    self._sign_in(worker.session, result)
+                    self._start_session(worker.session, result)
                 if first:
-                    shared.offered = self._read_offered(worker.session, result)
+                    shared.offered = self._offered(worker.session, result)
                     self._check_deletions(worker.session, shared)
                     shared.first_signed_in.set()
                 self._take_jobs(worker, shared)

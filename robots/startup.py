@@ -7,12 +7,14 @@ TraceRecorder), so the password typed at sign-in is in no trace.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from playwright.sync_api import BrowserContext, sync_playwright
+from playwright.sync_api import BrowserContext, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from domain.errors import SetupError
@@ -27,6 +29,48 @@ class Browser:
 
     context: BrowserContext
     tracer: TraceRecorder
+
+
+@dataclass
+class WarmBrowser:
+    """A browser context a fleet worker keeps open between jobs, signed in to one account.
+
+    Lent to one run at a time (with one worker), which uses its page and never closes it.
+    `signed_in` says a run signed in on it (the next run only checks the session is still
+    alive); `offered` is what the portal's lists offered when a run read them (at
+    `offered_at`, monotonic), kept for the runs of the next few minutes: a value the admin
+    has just added to the portal is seen by the runs after that."""
+
+    context: BrowserContext
+    page: Page
+    signed_in: bool = False
+    offered: Any = None
+    offered_at: float = 0.0
+
+    # How long what the portal offered is taken as still true.
+    OFFERED_FRESH_SECONDS = 300.0
+
+    def fresh_offered(self) -> Any:
+        """What the portal offered, if read recently enough; else None."""
+        if time.monotonic() - self.offered_at > self.OFFERED_FRESH_SECONDS:
+            return None
+        return self.offered
+
+    def keep_offered(self, offered: Any) -> None:
+        self.offered, self.offered_at = offered, time.monotonic()
+
+
+@contextmanager
+def lend_browser(
+    warm: WarmBrowser, *, trace: str, run_dir: Path, redactor: Redactor
+) -> Iterator[Browser]:
+    """The warm context for one run, with the run's own trace recorder; left open after."""
+    tracer = TraceRecorder(warm.context, trace, run_dir / "traces", redactor)
+    try:
+        yield Browser(warm.context, tracer)
+    finally:
+        # A run that stopped in the middle of a user may have left a trace recording.
+        tracer.abandon()
 
 
 @contextmanager

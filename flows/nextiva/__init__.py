@@ -187,4 +187,5 @@ PORTAL = PortalKind(
     secrets=_secrets,
     run_settings=(ACCOUNT_PIN_SETTING,),
     requests=RequestBook(lines=request_lines, clear=clear_in),
+    sign_out=_session.sign_out,
 )

@@ -24,6 +24,7 @@ from playwright.sync_api import Page
 from domain.errors import BusinessError, PortalError, SignInError
 from domain.origins import origin_of
 from pages.feedback import DEFAULT_TIMEOUT_MS, prepare
+from pages.nextiva.account_menu import AccountMenu
 from pages.nextiva.dashboard import DashboardPage
 from pages.nextiva.sign_in import SignInPage
 
@@ -129,3 +130,18 @@ def ensure_signed_in(
         sso_origins=sso_origins,
     )
     return True
+
+
+def sign_out(page: Page, portal_url: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+    """End the admin's session: Account menu > Sign out, from the dashboard.
+
+    A session the portal has already ended needs nothing more. Raises PortalError when the
+    portal does not answer."""
+    prepare(page, timeout_ms)
+    try:
+        open_start(page, portal_url, timeout_ms)
+        if not DashboardPage(page).is_shown():
+            return
+        AccountMenu(page).sign_out()
+    except PlaywrightError:
+        raise PortalError("Signing out failed: the portal did not respond in time") from None

@@ -124,11 +124,15 @@ def _retry_strategy(fleet: FleetSettings) -> Any:
             if isinstance(exception, AccountQuarantined):
                 return RetryDecision(retry_at=exception.until)
             if isinstance(exception, SessionsBusy):
-                # The job already waited on a slot: let the worker take another job. A slot
-                # closed by a session a dead worker left opens when that session runs out.
+                # Back behind the other accounts' jobs (the engine fetches by priority,
+                # then age), so the worker takes one of those next. A slot closed by a
+                # session a dead worker left opens when that session runs out.
+                priority = job.priority - 1
                 if exception.retry_at is not None:
-                    return RetryDecision(retry_at=exception.retry_at)
-                return RetryDecision(retry_in={"milliseconds": random.randint(200, 1000)})
+                    return RetryDecision(retry_at=exception.retry_at, priority=priority)
+                return RetryDecision(
+                    retry_in={"milliseconds": random.randint(200, 1000)}, priority=priority
+                )
             failures = (
                 exception.failures
                 if isinstance(exception, TransientFailure)

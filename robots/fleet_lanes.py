@@ -249,9 +249,9 @@ def take_slot(
     renewed by this worker. A slot whose lease has not run out is skipped: a worker that
     died signed in left a session the portal still counts.
 
-    When no slot is free the job waits (up to `wait` seconds) on one held by another job,
-    and PostgreSQL hands it over the moment its holder frees it, rather than the job
-    polling. Raises SessionsBusy when none came free."""
+    When no slot is free and no other account's job is ready, the job waits (up to `wait`
+    seconds) on one held by another job, and PostgreSQL hands it over the moment its holder
+    frees it, rather than the job polling. Raises SessionsBusy when none came free."""
     import psycopg
 
     key = session_key(account.name)
@@ -266,7 +266,7 @@ def take_slot(
         if until is None:
             return slot
         leased_until.append(until)
-    if locked:
+    if locked and not _free_elsewhere(conn, account, state):
         conn.execute(f"SET lock_timeout = '{max(1, int(wait * 1000))}ms'")
         try:
             conn.execute("SELECT pg_advisory_lock(%s, %s)", (key, locked[0]))
@@ -281,6 +281,30 @@ def take_slot(
             conn.execute("SET lock_timeout = 0")
     retry_at = min(leased_until) if leased_until and not locked else None
     raise SessionsBusy(f"account {account.name}: every session is in use", retry_at)
+
+
+def _free_elsewhere(conn: psycopg.Connection[Any], account: Account, state: WorkerState) -> bool:
+    """Whether another account has jobs ready and a session free for them: then a job
+    whose account has none goes back at once, and the worker takes one of those instead
+    of waiting. (Every session held, or left behind by a killed worker, has a live lease.)"""
+    from robots.fleet import HIRE_TASK
+
+    rows = conn.execute(
+        "SELECT DISTINCT args->>'account' FROM procrastinate_jobs"
+        " WHERE task_name = %s AND status = 'todo' AND args->>'account' <> %s"
+        " AND (scheduled_at IS NULL OR scheduled_at <= now())",
+        (HIRE_TASK, account.name),
+    ).fetchall()
+    limits = {name: a.sessions for name, a in state.fleet.accounts.items()}
+    return any(_free_slots(conn, name, limits.get(name, 0)) for (name,) in rows)
+
+
+def _free_slots(conn: psycopg.Connection[Any], account: str, sessions: int) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM onboard_fleet_sessions WHERE account = %s AND live_until > now()",
+        (account,),
+    ).fetchone()
+    return row is not None and int(row[0]) < sessions
 
 
 def _lease(
@@ -422,13 +446,10 @@ class Lanes:
                 if lane.busy or lane.releasing or held is None:
                     continue
             idle = time.monotonic() - lane.idle_since
-            if idle < keep:
-                waited = _waited_for(conn, held.account.name)
-                # Given up to a job that waits for this very slot; or for another slot of
-                # the account, once this lane has had no job for a moment (its worker has
-                # nothing else to give it).
-                if not (held.slot in waited or (waited and idle >= _IDLE_MOMENT_SECONDS)):
-                    continue
+            # Given up to a job elsewhere that waits for the account, once this lane has
+            # had no job for a moment: its worker has nothing more to give it.
+            if idle < keep and not (idle >= _IDLE_MOMENT_SECONDS and _waited_for(conn, held)):
+                continue
             with self._lock:
                 if lane.busy or lane.held is not held:
                     continue  # a job came to it meanwhile
@@ -447,12 +468,12 @@ class Lanes:
         return work
 
 
-def _waited_for(conn: psycopg.Connection[Any], account: str) -> set[int]:
-    """The account's session slots that a job (of any worker) waits for."""
-    key = session_key(account) & 0xFFFFFFFF  # pg_locks shows the first key as an oid
-    rows = conn.execute(
-        "SELECT DISTINCT objid::bigint FROM pg_locks WHERE locktype = 'advisory'"
-        " AND NOT granted AND classid = %s::bigint::oid AND objsubid = 2",
+def _waited_for(conn: psycopg.Connection[Any], held: _Held) -> bool:
+    """Whether a job (of any worker) waits for a session slot of the held account."""
+    key = session_key(held.account.name) & 0xFFFFFFFF  # pg_locks shows it as an oid
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+        " AND NOT granted AND classid = %s::bigint::oid AND objsubid = 2)",
         (key,),
-    ).fetchall()
-    return {int(row[0]) for row in rows}
+    ).fetchone()
+    return bool(row and row[0])

@@ -310,13 +310,15 @@ class Runner:
         """Sign in; on a warm browser, only when its session has ended since."""
         warm = self.warm
         if warm is None or not warm.signed_in:
+            if warm is not None:
+                # From the first keystroke the portal may hold a session, even if signing
+                # in fails after: the worker then signs out before it frees the session.
+                warm.signed_in = True
             self._sign_in(session, result)
         elif self._retry.sign_in_again(session.page):
             with self._counting:
                 result.sign_ins += 1
                 result.re_sign_ins += 1
-        if warm is not None:
-            warm.signed_in = True
 
     def _sign_in(self, session: Session, result: RunResult) -> None:
         settings = self.settings

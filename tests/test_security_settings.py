@@ -214,7 +214,7 @@ def test_the_browser_gets_an_environment_without_secrets(
     from robots import browser
 
     monkeypatch.setenv("PORTAL_PASSWORD", PASSWORD)
-    monkeypatch.setattr(browser, "find_browser", lambda: None)
+    monkeypatch.setattr(browser, "find_browser", lambda **_: None)
     env = browser.launch_options()["env"]
     assert "PORTAL_PASSWORD" not in env and PASSWORD not in json.dumps(env)
     assert env["PATH"] == os.environ["PATH"]

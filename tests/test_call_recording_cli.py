@@ -94,8 +94,8 @@ def test_a_roster_of_authorized_users_and_call_recording_converges_in_one_chat(
     portal: Portal, tmp_path: Path
 ) -> None:
     """The first run creates, authorizes with PINs and files one case for both hires; the
-    second writes and files nothing; after Support's part, plan says done, from the CSV and
-    from the same roster as a workbook alike. No PIN is in any file, traces unzipped."""
+    second writes and files nothing; after Support's part, plan says done, from the same
+    roster as a workbook. No PIN is in any file, traces unzipped."""
     portal.set_faults("none", chat_agent_delay_ms=300)
     private_roster(tmp_path / "roster.csv", ROWS)
 
@@ -140,20 +140,13 @@ def test_a_roster_of_authorized_users_and_call_recording_converges_in_one_chat(
         sheet.append([row[column] or None for column in ROWS[0]])
     wb.save(tmp_path / "roster.xlsx")
     (tmp_path / "roster.xlsx").chmod(0o600)
-    plans = {}
-    for name in ("roster.csv", "roster.xlsx"):
-        plan = onboard(portal, tmp_path, "plan", name)
-        assert plan.returncode == 0, plan.stdout + plan.stderr
-        plans[name] = [line for line in plan.stdout.splitlines() if line.startswith("  ")]
-    assert plans["roster.csv"] == plans["roster.xlsx"]
+    # The same roster as a workbook (that `check` reads both alike is tested below).
+    plan = onboard(portal, tmp_path, "plan", "roster.xlsx")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    planned = [line for line in plan.stdout.splitlines() if line.startswith("  ")]
     for username in RECORDING:
-        assert (
-            f"  {username}: call recording: already done (Call Recording On)" in plans["roster.csv"]
-        )
-    assert (
-        "  ruth.mensah: authorized user: already done (authorized, a PIN is set)"
-        in plans["roster.csv"]
-    )
+        assert f"  {username}: call recording: already done (Call Recording On)" in planned
+    assert "  ruth.mensah: authorized user: already done (authorized, a PIN is set)" in planned
     assert pins_in(tmp_path / "recordings", portal.secrets()) == []
 
 
@@ -225,7 +218,11 @@ def test_a_run_killed_during_the_chat_files_no_second_request(
 
 @pytest.mark.parametrize(
     ("fault", "said"),
-    [("chat_agent_leaves", "The agent has left the chat."), ("chat_agent_unexpected", "MAC")],
+    [
+        ("chat_agent_leaves", "The agent has left the chat."),
+        # The same path at the flow level stays in `make test` (test_call_recording.py).
+        pytest.param("chat_agent_unexpected", "MAC", marks=pytest.mark.reliability),
+    ],
 )
 def test_an_agent_who_leaves_or_asks_something_else_leaves_the_users_to_a_person(
     portal: Portal, tmp_path: Path, fault: str, said: str

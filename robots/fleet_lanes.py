@@ -128,24 +128,23 @@ class Lane:
 
     # -- the lane's own thread --------------------------------------------------------------
     def _loop(self) -> None:
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as playwright:
-            self._playwright = playwright
-            try:
-                while (item := self._inbox.get()) is not None:
-                    work, future = item
-                    if not future.set_running_or_notify_cancel():
-                        continue
-                    try:
-                        future.set_result(work(self))
-                    except BaseException as error:  # handed to the job that waits for it
-                        future.set_exception(error)
-            finally:
-                self.release()
-                self._close_browser()
-                if self._conn is not None:
-                    self._conn.close()
+        try:
+            while (item := self._inbox.get()) is not None:
+                work, future = item
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(work(self))
+                except BaseException as error:  # handed to the job that waits for it
+                    future.set_exception(error)
+        finally:
+            self.release()
+            self._close_browser()
+            if self._playwright is not None:
+                with contextlib.suppress(Exception):
+                    self._playwright.stop()
+            if self._conn is not None:
+                self._conn.close()
 
     @property
     def conn(self) -> psycopg.Connection[Any]:
@@ -217,15 +216,18 @@ class Lane:
 
     def _open_browser(self) -> Browser:
         from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
 
         from robots.browser import launch_options
 
         if self._browser is not None and self._browser.is_connected():
             return self._browser
         self._close_browser()
-        assert self._playwright is not None
         remote = self._state.ws_endpoint
         try:
+            if self._playwright is None:
+                # Started on the lane's thread, the only one that may use it.
+                self._playwright = sync_playwright().start()
             if remote:
                 self._browser = self._playwright.chromium.connect(remote)
             else:

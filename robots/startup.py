@@ -37,9 +37,10 @@ class WarmBrowser:
 
     Lent to one run at a time (with one worker), which uses its page and never closes it.
     `signed_in` says a run signed in on it, or tried to (the next run only checks that the
-    session is still alive, and the worker signs out before giving the context up); `offered` is what the portal's lists offered when a run read them (at
-    `offered_at`, monotonic), kept for the runs of the next few minutes: a value the admin
-    has just added to the portal is seen by the runs after that."""
+    session is still alive, and the worker signs out before giving the context up).
+    `offered` is what the portal's lists offered when a run read them (at `offered_at`,
+    monotonic), kept for the runs of the next few minutes: a value the admin has just added
+    to the portal is seen by the runs after that."""
 
     context: BrowserContext
     page: Page

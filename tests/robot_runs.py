@@ -141,9 +141,7 @@ def files_holding(folder: Path, secrets: Iterable[str]) -> list[str]:
     millisecond timestamp 1796165207391, or as the whole part of its "timestamp": 7391.302,
     is chance, not a leak."""
     needles = [
-        re.compile(
-            rb"(?<![0-9])(?<![0-9]\.)" + re.escape(s.encode()) + rb"(?![0-9])(?!\.[0-9])"
-        )
+        re.compile(rb"(?<![0-9])(?<![0-9]\.)" + re.escape(s.encode()) + rb"(?![0-9])(?!\.[0-9])")
         if s.isdigit() and len(s) <= 10
         else re.compile(re.escape(s.encode()))
         for s in secrets

@@ -84,25 +84,35 @@ def nextiva(clock: Clock) -> Flask:
 
 
 class Admin:
-    """An admin's browser on the Nextiva mock: signs in and out through the screens."""
+    """An admin's browser on a mock (Nextiva's by default): signs in and out through the
+    screens. `field` names the sign-in's user field, `landed` is what the first screen after
+    it shows, `home` a page to use the session on."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        field: str = "username",
+        landed: str = "Nextiva Voice Admin Dashboard",
+        home: str = "/dashboard",
+    ) -> None:
         self.client: FlaskClient = app.test_client()
         self.csrf = ""
+        self._field, self._landed, self._home = field, landed, home
 
     def sign_in(self) -> None:
         form = {"csrf_token": _token(self.client.get("/").text)}
         page = self.client.post(
-            "/", data={**form, "username": ADMIN, "password": PASSWORD}, follow_redirects=True
+            "/", data={**form, self._field: ADMIN, "password": PASSWORD}, follow_redirects=True
         )
-        assert "Nextiva Voice Admin Dashboard" in page.text
+        assert self._landed in page.text
         self.csrf = _token(page.text)
 
     def sign_out(self) -> None:
         assert self.client.post("/sign-out", data={"csrf_token": self.csrf}).status_code == 302
 
     def use(self) -> int:
-        return self.client.get("/dashboard").status_code
+        return self.client.get(self._home).status_code
 
 
 def test_two_admins_signed_in_at_once_count_two(nextiva: Flask, clock: Clock) -> None:
@@ -232,31 +242,14 @@ def xima(clock: Clock) -> Flask:
     return app
 
 
-class XimaAdmin:
+def xima_admin(app: Flask) -> Admin:
     """An admin's browser on the Xima mock."""
-
-    def __init__(self, app: Flask) -> None:
-        self.client: FlaskClient = app.test_client()
-        self.csrf = ""
-
-    def sign_in(self) -> None:
-        form = {"csrf_token": _token(self.client.get("/").text)}
-        page = self.client.post(
-            "/", data={**form, "email": ADMIN, "password": PASSWORD}, follow_redirects=True
-        )
-        assert "<h1>Users</h1>" in page.text
-        self.csrf = _token(page.text)
-
-    def sign_out(self) -> None:
-        assert self.client.post("/sign-out", data={"csrf_token": self.csrf}).status_code == 302
-
-    def use(self) -> int:
-        return self.client.get("/users").status_code
+    return Admin(app, field="email", landed="<h1>Users</h1>", home="/users")
 
 
 def test_xima_counts_two_admins_signed_in_at_once(xima: Flask, clock: Clock) -> None:
     """Two browsers signed in together are two sessions, now and at most."""
-    first, second = XimaAdmin(xima), XimaAdmin(xima)
+    first, second = xima_admin(xima), xima_admin(xima)
     first.sign_in()
     clock.advance(1)
     second.sign_in()
@@ -267,7 +260,7 @@ def test_xima_counts_two_admins_signed_in_at_once(xima: Flask, clock: Clock) -> 
 
 def test_xima_signing_out_and_in_again_counts_one(xima: Flask) -> None:
     """A sign-out and a sign-in at the same instant only touch: one session at most."""
-    admin = XimaAdmin(xima)
+    admin = xima_admin(xima)
     admin.sign_in()
     admin.sign_out()
     admin.sign_in()
@@ -278,21 +271,21 @@ def test_xima_ends_abandoned_and_expired_sessions_at_last_use_plus_the_idle_limi
     xima: Flask, clock: Clock
 ) -> None:
     """One browser is abandoned, one comes back too late; neither overlaps a later sign-in."""
-    abandoned, late = XimaAdmin(xima), XimaAdmin(xima)
+    abandoned, late = xima_admin(xima), xima_admin(xima)
     abandoned.sign_in()
     late.sign_in()
     clock.advance(10)
     assert late.use() == 200
     clock.advance(IDLE + 100)
     assert late.use() == 302
-    XimaAdmin(xima).sign_in()
+    xima_admin(xima).sign_in()
     assert counts(xima) == {"now": 1, "most_at_once": 2}
     assert counter_of(xima).ended() == [Span(START, START + IDLE), Span(START, START + 10 + IDLE)]
 
 
 def test_xima_reset_starts_the_count_again_from_the_live_sessions(xima: Flask) -> None:
     """After a reset the most at once is what is live."""
-    first, second = XimaAdmin(xima), XimaAdmin(xima)
+    first, second = xima_admin(xima), xima_admin(xima)
     first.sign_in()
     second.sign_in()
     second.sign_out()

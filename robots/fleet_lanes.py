@@ -279,8 +279,10 @@ def take_slot(
             if until is None:
                 return locked[0]
             leased_until.append(until)
+            locked.pop(0)  # freed by its holder, but still leased
         finally:
             conn.execute("SET lock_timeout = 0")
+    # Held by live workers: try again soon; else when the first lease runs out.
     retry_at = min(leased_until) if leased_until and not locked else None
     raise SessionsBusy(f"account {account.name}: every session is in use", retry_at)
 

@@ -137,9 +137,9 @@ def run_folders(workdir: Path) -> list[Path]:
 def files_holding(folder: Path, secrets: Iterable[str]) -> list[str]:
     """Every file under `folder` (zip members too) in which any secret occurs.
 
-    A short number (a PIN) is looked for as a number of its own: "7391" inside a trace's
-    millisecond timestamp 1796165207391, or as the whole part of its "timestamp": 7391.302,
-    is chance, not a leak."""
+    A short number (a PIN) is looked for as a number of its own: "0739" inside a trace's
+    millisecond timestamp 1796165200739, or as a part of its "timestamp": 739.0739, is chance,
+    not a leak. (The tests' PINs start with 0, which no JSON number does.)"""
     needles = [
         re.compile(rb"(?<![0-9])(?<![0-9]\.)" + re.escape(s.encode()) + rb"(?![0-9])(?!\.[0-9])")
         if s.isdigit() and len(s) <= 10

@@ -111,7 +111,7 @@ def test_one_chat_files_one_case_for_every_hire_and_a_second_run_files_nothing(
     assert "test call of about 60 seconds" in result.outcomes["dana.smith"].detail
     [row] = ledger.requests()
     assert (row.state, row.case_number) == (SENT, case["number"])
-    assert "7391" in told.told and any("waiting for an agent" in w for w in waits)
+    assert "0739" in told.told and any("waiting for an agent" in w for w in waits)
     assert any("[PIN]" in line for line in result.transcript)
     [chat] = portal.state()["chats"]
     assert chat["state"] == "ended"
@@ -177,7 +177,7 @@ def test_a_run_killed_after_sending_files_no_second_request(
             raise KeyboardInterrupt("killed between sending and reading the case number")
 
     monkeypatch.setattr(ExpertChat, "send", send_then_die)
-    pin = SecretStr("7391")
+    pin = SecretStr("0739")
     with pytest.raises(KeyboardInterrupt):
         request_call_recording(
             signed_in_session, HIRES, ledger, settings(tmp_path, account_pin=pin)

@@ -35,7 +35,7 @@ ROWS = [
         "email": "noor.haddad@example.com",
         "location": "Phoenix HQ",
         "authorized_user": "yes",
-        "pin": "4826",
+        "pin": "0482",
         "call_recording": "yes",
     },
     {
@@ -53,7 +53,7 @@ ROWS = [
         "email": "ruth.mensah@example.com",
         "location": "Austin Office",
         "authorized_user": "yes",
-        "pin": "5190",
+        "pin": "0519",
         "call_recording": "no",
     },
 ]
@@ -171,7 +171,7 @@ def test_check_reads_the_workbook_as_the_csv_and_warns_of_a_roster_others_can_re
     assert "readable by other users" in csv_check.stderr and "chmod 600" in csv_check.stderr
     assert "readable by other users" not in xlsx_check.stderr
     for text in (csv_check.stdout + csv_check.stderr, xlsx_check.stdout + xlsx_check.stderr):
-        assert "4826" not in text and "5190" not in text
+        assert "0482" not in text and "0519" not in text
 
 
 def _wait_for(portal: Portal, ready: str, deadline: float) -> None:

@@ -14,7 +14,7 @@ from mock_portal.nextiva.config import PortalConfig
 from tests.test_mock_http import ADMIN, PASSWORD, Admin, faults, state, user_in
 
 ACCOUNT_NUMBER = "4820117"
-ACCOUNT_PIN = "7391"
+ACCOUNT_PIN = "0739"
 TOPICS = ("Technical Support", "User Setup / Settings", "Something Else")
 IDENTITY = f"Alex Admin, account number {ACCOUNT_NUMBER}, PIN {ACCOUNT_PIN}"
 

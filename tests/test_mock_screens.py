@@ -288,7 +288,7 @@ def test_chat_with_an_expert_carries_a_request(page: Page, portal: Any) -> None:
     chat = page.get_by_role("dialog", name="Chat With an Expert")
     chat.get_by_role("button", name="Start Chat").click()
     chat.get_by_role("textbox", name="Email").fill("alex@example.com")
-    chat.get_by_role("textbox", name="PIN").fill("7391")  # the account's security PIN
+    chat.get_by_role("textbox", name="PIN").fill("0739")  # the account's security PIN
     chat.get_by_role("button", name="Continue").click()
     for choice in ("Technical Support", "User Setup / Settings", "Something Else"):
         chat.get_by_role("button", name=choice).click()

@@ -392,7 +392,7 @@ def test_chat_with_an_expert_carries_a_request(
     chat.get_by_role("textbox", name="PIN").fill("12")
     chat.get_by_role("button", name="Continue").click()
     expect(chat.get_by_role("alert")).to_have_text("Please enter your 4-digit PIN.")
-    chat.get_by_role("textbox", name="PIN").fill("7391")  # the account's security PIN
+    chat.get_by_role("textbox", name="PIN").fill("0739")  # the account's security PIN
     chat.get_by_role("button", name="Continue").click()
     for choice in ("Technical Support", "User Setup / Settings", "Something Else"):
         chat.get_by_role("button", name=choice).press(" ")

@@ -174,7 +174,7 @@ class PortalData:
     next_user_id: int = 1
     # The account summary on the dashboard: the number, and the security PIN behind Show PIN.
     account_number: str = "4820117"
-    account_pin: str = "7391"
+    account_pin: str = "0739"
     next_case: int = 1234567
 
 

@@ -11,8 +11,10 @@ says what a job is and how a worker runs one, leaning on the engine for the rest
 - *stalled jobs*: every worker sends a heartbeat, and a *periodic task* puts the jobs of a
   worker whose heartbeat stopped (killed, machine lost) back in the queue;
 - per account, at most N signed-in sessions at once and the Assign screen held by one
-  worker: PostgreSQL advisory locks, held on the job's own connection, so a killed
-  worker's locks go with its connection;
+  worker: PostgreSQL advisory locks, held on the connection of the worker's browser that
+  runs the job, so a killed worker's locks go with its connection (and a lease keeps the
+  slot of a session it left signed in closed until the portal forgets that session: see
+  robots/fleet_lanes.py, where a worker's browsers stay signed in between jobs);
 - an account whose portal keeps failing is quarantined: its jobs wait (retried at the
   quarantine's end) with the reason in `onboard status`, instead of failing one by one.
 
@@ -482,11 +484,11 @@ def run_hire_job(
     identity = hire_identity(kind, entry)
     conn = lane.conn
     _check_quarantine(conn, account_name)
-    _record(conn, job_id, account_name, kind, identity, row, "running", worker=state.name)
     job_dir = fleet.evidence_dir / account_name / str(job_id)
     try:
         # The lane's session of the account, or a slot of it and a fresh browser context.
         warm = lane.hold(account)
+        _record(conn, job_id, account_name, kind, identity, row, "running", worker=state.name)
         result: RunResult | None = process_hires(
             kind,
             settings,

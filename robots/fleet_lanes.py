@@ -163,7 +163,7 @@ class Lane:
         Raises SessionsBusy when every slot of the account stays in use."""
         conn = self.conn
         held = self.held
-        if held is not None and held.account.name == account.name and self._alive(held):
+        if held is not None and held.account.name == account.name and self._browser_alive():
             return held.warm
         self.release()
         slot = take_slot(conn, account, self._state.fleet.session_wait_seconds, self._state)
@@ -177,7 +177,7 @@ class Lane:
         self.held = _Held(account, slot, WarmBrowser(context, context.new_page()))
         return self.held.warm
 
-    def _alive(self, held: _Held) -> bool:
+    def _browser_alive(self) -> bool:
         return self._browser is not None and self._browser.is_connected()
 
     def release(self) -> None:

@@ -67,6 +67,18 @@ def private_roster(path: Path, rows: Sequence[Mapping[str, str]]) -> Path:
     return path
 
 
+def private_workbook(path: Path, rows: Sequence[Mapping[str, str]]) -> Path:
+    """The same roster as an Excel workbook, readable by its owner only."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(rows[0]))
+    for row in rows:
+        sheet.append([row[column] or None for column in rows[0]])
+    book.save(path)
+    path.chmod(0o600)
+    return path
+
+
 def pins_in(folder: Path, pins: Iterable[str]) -> list[str]:
     """Files (zip members too) holding a PIN as a number of its own: four digits inside a
     hash, a timestamp or image data are chance, not a PIN."""
@@ -133,13 +145,7 @@ def test_a_roster_of_authorized_users_and_call_recording_converges_in_one_chat(
     assert "call recording requested" in second.stdout
 
     portal._call("__mock__/fulfil", {})
-    wb = Workbook()
-    sheet = wb.active
-    sheet.append(list(ROWS[0]))
-    for row in ROWS:
-        sheet.append([row[column] or None for column in ROWS[0]])
-    wb.save(tmp_path / "roster.xlsx")
-    (tmp_path / "roster.xlsx").chmod(0o600)
+    private_workbook(tmp_path / "roster.xlsx", ROWS)
     # The same roster as a workbook (that `check` reads both alike is tested below).
     plan = onboard(portal, tmp_path, "plan", "roster.xlsx")
     assert plan.returncode == 0, plan.stdout + plan.stderr
@@ -156,13 +162,7 @@ def test_check_reads_the_workbook_as_the_csv_and_warns_of_a_roster_others_can_re
     """`check` says the same of both files, never a PIN, and warns of a readable roster."""
     write_roster(tmp_path / "roster.csv", ROWS)
     (tmp_path / "roster.csv").chmod(0o644)
-    wb = Workbook()
-    sheet = wb.active
-    sheet.append(list(ROWS[0]))
-    for row in ROWS:
-        sheet.append([row[column] or None for column in ROWS[0]])
-    wb.save(tmp_path / "roster.xlsx")
-    (tmp_path / "roster.xlsx").chmod(0o600)
+    private_workbook(tmp_path / "roster.xlsx", ROWS)
     csv_check = onboard(portal, tmp_path, "check", "roster.csv")
     xlsx_check = onboard(portal, tmp_path, "check", "roster.xlsx")
     assert csv_check.returncode == xlsx_check.returncode == 0, csv_check.stdout

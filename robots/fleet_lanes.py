@@ -93,7 +93,6 @@ class Lane:
     """One browser of a worker on its own thread, and the session it keeps warm."""
 
     def __init__(self, index: int, state: WorkerState) -> None:
-        self.index = index
         self._state = state
         self._inbox: queue.SimpleQueue[tuple[Callable[[Lane], Any], Future[Any]] | None] = (
             queue.SimpleQueue()
@@ -293,22 +292,21 @@ def _free_elsewhere(conn: psycopg.Connection[Any], account: Account, state: Work
     of waiting. (Every session held, or left behind by a killed worker, has a live lease.)"""
     from robots.fleet import HIRE_TASK
 
+    # Each account with jobs ready, and its sessions still live at the portal.
     rows = conn.execute(
-        "SELECT DISTINCT args->>'account' FROM procrastinate_jobs"
-        " WHERE task_name = %s AND status = 'todo' AND args->>'account' <> %s"
-        " AND (scheduled_at IS NULL OR scheduled_at <= now())",
+        """
+        SELECT ready.account, count(s.slot) FROM (
+            SELECT DISTINCT args->>'account' AS account FROM procrastinate_jobs
+             WHERE task_name = %s AND status = 'todo' AND args->>'account' <> %s
+               AND (scheduled_at IS NULL OR scheduled_at <= now())) ready
+        LEFT JOIN onboard_fleet_sessions s
+               ON s.account = ready.account AND s.live_until > now()
+        GROUP BY ready.account
+        """,
         (HIRE_TASK, account.name),
     ).fetchall()
-    limits = {name: a.sessions for name, a in state.fleet.accounts.items()}
-    return any(_free_slots(conn, name, limits.get(name, 0)) for (name,) in rows)
-
-
-def _free_slots(conn: psycopg.Connection[Any], account: str, sessions: int) -> bool:
-    row = conn.execute(
-        "SELECT count(*) FROM onboard_fleet_sessions WHERE account = %s AND live_until > now()",
-        (account,),
-    ).fetchone()
-    return row is not None and int(row[0]) < sessions
+    accounts = state.fleet.accounts
+    return any(name in accounts and live < accounts[name].sessions for name, live in rows)
 
 
 def _lease(

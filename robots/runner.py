@@ -336,8 +336,9 @@ class Runner:
 
     def _offered(self, session: Session, result: RunResult) -> Any:
         """What the portal offers: as the warm browser last read it, else read now."""
-        if self.warm is not None and self.warm.fresh_offered() is not None:
-            return self.warm.fresh_offered()
+        kept = self.warm.fresh_offered() if self.warm is not None else None
+        if kept is not None:
+            return kept
         offered = self._read_offered(session, result)
         if self.warm is not None and offered is not None:
             self.warm.keep_offered(offered)
